@@ -1,0 +1,126 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) vfio.migration maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Presentation helpers for the preflight role: turn engine verdicts into text a person reads.
+
+Nothing here decides compatibility or placement: the verdicts come from the
+``migration_check`` and ``migration_plan`` filters; this module only lays them out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+COLUMNS = ("VM", "DEVICE", "TYPE", "VERSION", "DESTINATION", "WHY NOT")
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class PreflightInputError(ValueError):
+    """Input that the table cannot be built from; the message names the field."""
+
+
+def _text(value):
+    """One table cell: never None, never a line break or a control character."""
+    if value is None or value == "":
+        return "-"
+    if not isinstance(value, str):
+        value = json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else str(value)
+    return _CONTROL.sub(lambda m: "\\x%02x" % ord(m.group(0)), value)
+
+
+def reason_text(reason):
+    """A reason as the engine gave it (a sentence, or a record with a message) as one line."""
+    if isinstance(reason, dict):
+        for key in ("message", "reason", "msg", "text"):
+            if isinstance(reason.get(key), str) and reason[key]:
+                return _text(reason[key])
+    return _text(reason)
+
+
+def _device_index(source_vfio, source):
+    if not isinstance(source_vfio, dict):
+        raise PreflightInputError("facts of source host %s: expected a dict (the vfio facts), got %s"
+                                  % (source, type(source_vfio).__name__))
+    devices = source_vfio.get("devices", [])
+    if not isinstance(devices, list):
+        raise PreflightInputError("facts of source host %s: field 'devices' must be a list" % source)
+    return dict((d.get("id"), d) for d in devices if isinstance(d, dict))
+
+
+def _unplaced(result, where):
+    if not isinstance(result, dict):
+        raise PreflightInputError("%s: expected a migration_check result (dict), got %s"
+                                  % (where, type(result).__name__))
+    unplaced = result.get("unplaced") or []
+    if not isinstance(unplaced, list):
+        raise PreflightInputError("%s: field 'unplaced' must be a list" % where)
+    out = []
+    for entry in unplaced:
+        if not isinstance(entry, dict) or "source" not in entry:
+            raise PreflightInputError("%s: every 'unplaced' entry needs a 'source' device id" % where)
+        reasons = entry.get("reasons") or []
+        if not isinstance(reasons, list):
+            reasons = [reasons]
+        out.append((entry["source"], [reason_text(r) for r in reasons] or ["no reason given"]))
+    return out
+
+
+def layout(header, rows):
+    """Render ``rows`` (tuples of COLUMNS cells) under ``header`` as aligned plain text."""
+    widths = [len(c) for c in COLUMNS]
+    for row in rows:
+        for i, cell in enumerate(row[:-1]):
+            widths[i] = max(widths[i], len(cell))
+    lines = [header] if header else []
+    for row in [COLUMNS] + list(rows):
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def failure_table(checks, source_vfio, source="source", considered=None):
+    """Explain why no candidate destination takes every considered device of one source host.
+
+    ``checks`` maps each candidate destination host to the ``migration_check`` result for
+    this source (in the order the destinations were tried). ``considered`` is the list of
+    source device ids the check was asked about (None: the devices in use).
+    Returns the table as text: a header line, the column titles, then one line per
+    (device, destination, reason); device cells are written once per device.
+    """
+    if not isinstance(checks, dict):
+        raise PreflightInputError("checks for source host %s: expected a dict destination -> "
+                                  "migration_check result, got %s" % (source, type(checks).__name__))
+    devices = _device_index(source_vfio, source)
+    if considered is None:
+        considered = [i for i, d in devices.items() if d.get("in_use")]
+    considered = sorted(set(considered), key=str)
+
+    per_device = {}
+    for destination, result in checks.items():
+        for device_id, reasons in _unplaced(result, "check %s -> %s" % (source, destination)):
+            per_device.setdefault(device_id, []).append((destination, reasons))
+
+    rows = []
+    order = considered + sorted((i for i in per_device if i not in considered), key=str)
+    for device_id in order:
+        device = devices.get(device_id, {})
+        in_use = device.get("in_use") or {}
+        cells = [_text(in_use.get("vm") if isinstance(in_use, dict) else None), _text(device_id),
+                 _text(device.get("type")), _text(device.get("software_version"))]
+        if not checks:
+            rows.append(tuple(cells + ["-", "no candidate destination"]))
+            continue
+        for destination, reasons in per_device.get(device_id, []):
+            destination = _text(destination)
+            for reason in reasons:
+                rows.append(tuple(cells + [destination, reason]))
+                cells, destination = [""] * 4, ""
+
+    if checks:
+        header = ("%s: no candidate destination can take all %d considered device(s) "
+                  "(tried: %s)" % (_text(source), len(considered), ", ".join(_text(d) for d in checks)))
+    else:
+        header = "%s: %d considered device(s) and no candidate destination" % (_text(source), len(considered))
+    return layout(header, rows)
