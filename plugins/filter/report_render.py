@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vfio.migration collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: report_render
+short_description: Render a fleet compatibility report as JSON, CSV, Markdown, HTML or a terminal summary
+version_added: 0.1.0
+author: vfio.migration maintainers
+description:
+  - Turns the model made by P(vfio.migration.report_model#filter) into the text of one report
+    file. The C(vfio.migration.report) role writes each format with it.
+  - V(json) is the model itself with sorted keys and two-space indentation (stable keys,
+    byte-identical output for identical input).
+  - V(csv) has one row per directed host pair, with the columns C(source), C(destination),
+    C(compatible) (V(true)/V(false)), C(source_class), C(destination_class), C(reasons) (joined
+    with C( | )). A cell that would start a spreadsheet formula (C(=), C(+), C(-), C(@)) gets a
+    leading apostrophe.
+  - V(markdown) is readable in a terminal and renders in a wiki; values are escaped for Markdown
+    and for HTML.
+  - V(html) is one self-contained page (inline CSS and JavaScript pinned by a
+    Content-Security-Policy with their hashes; nothing loaded from elsewhere) with the matrix
+    coloured by verdict, the reasons of a red cell on hover or click, the compatibility
+    classes, per-host device and capacity tables and the hosts that cannot be evacuated. Every
+    value is HTML-escaped.
+  - V(summary) is a few lines for the play output.
+options:
+  _input:
+    description: The report model returned by P(vfio.migration.report_model#filter).
+    type: dict
+    required: true
+  format:
+    description: The format to render.
+    type: str
+    required: true
+    choices: [json, csv, markdown, html, summary]
+  matrix_max_hosts:
+    description:
+      - V(markdown) and V(html) draw the host x host matrix up to this many hosts and the
+        class x class matrix above.
+    type: int
+    default: 60
+  title:
+    description: Title of the V(markdown) and V(html) documents.
+    type: str
+    default: VFIO live-migration compatibility report
+"""
+
+EXAMPLES = r"""
+- name: Write the HTML report
+  ansible.builtin.copy:
+    content: "{{ model | vfio.migration.report_render('html') }}"
+    dest: /srv/reports/vfio.html
+    mode: "0644"
+  delegate_to: localhost
+  run_once: true
+  vars:
+    model: "{{ facts_by_host | vfio.migration.report_model(hosts_without_facts=[]) }}"
+
+- name: Print the summary
+  ansible.builtin.debug:
+    msg: "{{ model | vfio.migration.report_render('summary') }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The rendered document (ending with a newline).
+  type: str
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.vfio.migration.plugins.plugin_utils._report_render import FORMATS, render
+
+
+def report_render(model, format, matrix_max_hosts=60, title='VFIO live-migration compatibility report'):  # pylint: disable=redefined-builtin
+    if format not in FORMATS:
+        raise AnsibleFilterError('report_render: format must be one of %s, got %r' % (', '.join(FORMATS), format))
+    if not isinstance(matrix_max_hosts, int) or isinstance(matrix_max_hosts, bool) or matrix_max_hosts < 0:
+        raise AnsibleFilterError('report_render: matrix_max_hosts must be a non-negative integer, got %r'
+                                 % (matrix_max_hosts,))
+    try:
+        return render(model, format, matrix_max_hosts=matrix_max_hosts, title=str(title))
+    except (TypeError, ValueError, KeyError) as exc:
+        raise AnsibleFilterError('report_render: the input is not a report model (%s: %s); make it with '
+                                 'vfio.migration.report_model' % (type(exc).__name__, exc))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'report_render': report_render}

@@ -1,0 +1,180 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vfio.migration collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Render the report model as Markdown (GitHub-flavoured tables), readable in a terminal.
+
+Strings from hosts are escaped for Markdown *and* for the HTML a wiki renders it to:
+``&``, ``<`` and ``>`` become entities, Markdown punctuation is backslash-escaped, line
+breaks become spaces, so a value can neither open a tag nor break a table row.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.vfio.migration.plugins.plugin_utils._report_model import PairIndex
+
+# Characters that mean something inside a line (values never start a line: tables, headings
+# and list items put text before them), so '.', '-', '#' and '+' can stay as they are.
+_MD_SPECIAL = '\\`*_[]|~'
+
+
+def md(value):
+    """Escape one value for a Markdown table cell or paragraph."""
+    if value is None:
+        return ''
+    text = ' '.join(str(value).split())
+    out = []
+    for char in text:
+        if char == '&':
+            out.append('&amp;')
+        elif char == '<':
+            out.append('&lt;')
+        elif char == '>':
+            out.append('&gt;')
+        elif char in _MD_SPECIAL:
+            out.append('\\' + char)
+        else:
+            out.append(char)
+    return ''.join(out)
+
+
+def _table(header, rows):
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join('---' for _ in header) + '|']
+    for row in rows:
+        lines.append('| ' + ' | '.join(row) + ' |')
+    return lines
+
+
+def render_markdown(model, matrix_max_hosts=60, title='VFIO live-migration compatibility report'):
+    """Return the Markdown text (str)."""
+    s = model['summary']
+    hosts = model['hosts']
+    lines = ['# ' + title, '']
+    meta = '%d hosts from %s facts' % (s['hosts'], md(model['facts_source']))
+    if model.get('generated_at'):
+        meta += ', generated %s' % md(model['generated_at'])
+    if model.get('rules'):
+        meta += ', rules: %s' % ', '.join(md(r) for r in model['rules'])
+    lines += [meta + '.', '']
+    lines += [
+        '- **%d / %d** directed host pairs compatible' % (s['compatible_pairs'], s['pairs']),
+        '- **%d** compatibility classes' % s['classes'],
+        '- **%d / %d** assigned devices in use' % (s['devices_in_use'], s['devices']),
+        '- **%d** hosts cannot be evacuated' % len(s['hosts_not_evacuable']),
+    ]
+    if s['hosts_without_facts']:
+        lines.append('- **%d** hosts without facts (left out): %s'
+                     % (len(s['hosts_without_facts']), ', '.join(md(n) for n in s['hosts_without_facts'])))
+    lines.append('')
+
+    lines += ['## Hosts that cannot be evacuated', '']
+    blocked_rows = []
+    for host in hosts:
+        if host['evacuation']['evacuable']:
+            continue
+        for b in host['evacuation']['blocked'] or [{'device': '', 'vm': None, 'type': None, 'reasons': []}]:
+            blocked_rows.append([md(host['name']), md(b.get('device')), md(b.get('vm')), md(b.get('type')),
+                                 '; '.join(md(r) for r in b.get('reasons') or [])])
+    if blocked_rows:
+        lines += _table(['Host', 'Device', 'VM', 'Type', 'Why it cannot move'], blocked_rows)
+    else:
+        lines.append('None: every in-use device has a compatible destination with capacity.')
+    lines.append('')
+
+    if len(hosts) <= matrix_max_hosts:
+        index = PairIndex(model)
+        names = [h['name'] for h in hosts]
+        lines += ['## Host matrix (source row \u2192 destination column)', '',
+                  '`\u2713` compatible, `\u2717` incompatible (reasons below), `\u2014` same host. '
+                  'Columns are numbered like the rows.', '']
+        rows = []
+        for i, src in enumerate(names, 1):
+            row = ['%d. %s' % (i, md(src))]
+            for dst in names:
+                if src == dst:
+                    row.append('\u2014')
+                else:
+                    pair = index.get(src, dst)
+                    row.append('?' if pair is None else ('\u2713' if pair['compatible'] else '\u2717'))
+            rows.append(row)
+        lines += _table(['source \u2193 / destination \u2192'] + [str(i) for i in range(1, len(names) + 1)], rows)
+        lines += ['', '### Incompatible pairs', '']
+        bad = [p for p in index if p is not None and not p['compatible']]
+        for pair in bad:
+            lines.append('- **%s \u2192 %s**: %s' % (md(pair['source']), md(pair['destination']),
+                                                    '; '.join(md(r) for r in pair['reasons']) or 'no reason recorded'))
+        if not bad:
+            lines.append('None.')
+        lines.append('')
+    else:
+        lines += ['## Class matrix (source row \u2192 destination column)', '',
+                  '%d hosts are more than %d: verdicts are shown between compatibility classes.'
+                  % (len(hosts), matrix_max_hosts), '']
+    ids = [c['id'] for c in model['classes']]
+    verdicts = dict(((c['source'], c['destination']), c) for c in model['class_matrix'])
+    rows = []
+    for src in ids:
+        row = [md(src)]
+        for dst in ids:
+            pair = verdicts.get((src, dst))
+            row.append('?' if pair is None else ('\u2713' if pair['compatible'] else '\u2717'))
+        rows.append(row)
+    if len(hosts) > matrix_max_hosts:
+        lines += _table(['source \u2193 / destination \u2192'] + [md(i) for i in ids], rows)
+        lines += ['', '### Incompatible class pairs', '']
+        for pair in model['class_matrix']:
+            if not pair['compatible']:
+                lines.append('- **%s \u2192 %s**: %s' % (md(pair['source']), md(pair['destination']),
+                                                        '; '.join(md(r) for r in pair['reasons'])))
+        lines.append('')
+
+    lines += ['## Compatibility classes', '']
+    rows = []
+    for c in model['classes']:
+        shown = ', '.join(md(n) for n in c['hosts'][:20])
+        if len(c['hosts']) > 20:
+            shown += ' and %d more' % (len(c['hosts']) - 20)
+        offers = '; '.join(
+            '%s%s%s %s' % (md(p['type']), (' ' + md(p['driver'])) if p['driver'] else '',
+                           (' v' + md(p['software_version'])) if p['software_version'] else '',
+                           ('(%d creatable)' % p['count']) if p['kind'] == 'mdev_type' else ('\u00d7%d' % p['count']))
+            for p in c['profile']) or 'no assignable devices'
+        rows.append([md(c['id']), shown, offers])
+    lines += _table(['Class', 'Hosts', 'Offers'], rows)
+    lines.append('')
+
+    lines += ['## Hosts', '']
+    for host in hosts:
+        lines += ['### %s' % md(host['name']), '',
+                  'Class %s, kernel %s, %d devices (%d in use)%s.' % (
+                      md(host['class']), md(host['kernel_release'] or 'unknown'), len(host['devices']),
+                      sum(1 for d in host['devices'] if d['in_use']),
+                      '' if host['evacuation']['evacuable'] else ', **cannot be evacuated**'), '']
+        if host['devices']:
+            rows = []
+            for d in host['devices']:
+                capable = {True: 'capable', False: 'not capable'}.get(d['migration_capable'], 'unknown')
+                user = ''
+                if d['in_use']:
+                    user = md(d['in_use']['vm']) if d['in_use']['vm'] is not None else 'pid %s' % md(d['in_use']['pid'])
+                rows.append([md(d['id']), md(d['kind']), md(d['type']), md(d['driver']),
+                             md(d['software_version']) + (' (%s)' % md(d['software_version_source'])
+                                                         if d['software_version_source'] else ''),
+                             capable, user])
+            lines += _table(['Device', 'Kind', 'Type', 'Driver', 'Version', 'Migration', 'In use by'], rows)
+            lines.append('')
+        if host['capacity']['mdev_types']:
+            lines += _table(['Parent', 'mdev type', 'Name', 'Available'],
+                            [[md(t['parent']), md(t['type']), md(t['name']), md(t['available_instances'])]
+                             for t in host['capacity']['mdev_types']])
+            lines.append('')
+        if host['capacity']['sriov']:
+            lines += _table(['PF', 'Device', 'Driver', 'VFs created / total', 'VFs still possible'],
+                            [[md(v['pf']), md(v['vendor_device']), md(v['driver']),
+                              '%s / %s' % (md(v['numvfs']), md(v['totalvfs'])), md(v['free_vfs'])]
+                             for v in host['capacity']['sriov']])
+            lines.append('')
+        for w in host['warnings']:
+            lines.append('- warning: %s' % md(w))
+        if host['warnings']:
+            lines.append('')
+    return '\n'.join(lines).rstrip('\n') + '\n'

@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vfio.migration collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One entry point for every output format of the report model."""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.vfio.migration.plugins.plugin_utils._report_csv import render_csv
+from ansible_collections.vfio.migration.plugins.plugin_utils._report_html import render_html
+from ansible_collections.vfio.migration.plugins.plugin_utils._report_markdown import render_markdown
+from ansible_collections.vfio.migration.plugins.plugin_utils._report_model import REPORT_VERSION, check_model
+
+FORMATS = ('json', 'csv', 'markdown', 'html', 'summary')
+
+
+def _plain(value):
+    """Ansible hands filters its own str/dict/list subclasses; JSON wants the plain types."""
+    if isinstance(value, dict):
+        return dict((str(k), _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def render_json(model):
+    return json.dumps(_plain(model), indent=2, sort_keys=True, ensure_ascii=False) + '\n'
+
+
+def render_summary(model):
+    s = model['summary']
+    lines = ['%d hosts, %d compatibility classes, %d of %d directed host pairs compatible.'
+             % (s['hosts'], s['classes'], s['compatible_pairs'], s['pairs'])]
+    lines.append('%d of %d assigned devices in use.' % (s['devices_in_use'], s['devices']))
+    if s['hosts_not_evacuable']:
+        lines.append('Cannot be evacuated (%d): %s' % (len(s['hosts_not_evacuable']),
+                                                     ', '.join(s['hosts_not_evacuable'][:20])
+                                                     + (' ...' if len(s['hosts_not_evacuable']) > 20 else '')))
+    else:
+        lines.append('Every host can be evacuated.')
+    if s['hosts_without_facts']:
+        lines.append('Without facts, left out (%d): %s' % (len(s['hosts_without_facts']),
+                                                          ', '.join(s['hosts_without_facts'][:20])
+                                                          + (' ...' if len(s['hosts_without_facts']) > 20 else '')))
+    return '\n'.join(lines) + '\n'
+
+
+def render(model, fmt, matrix_max_hosts=60, title='VFIO live-migration compatibility report'):
+    check_model(model)
+    if fmt == 'json':
+        return render_json(model)
+    if fmt == 'csv':
+        return render_csv(model)
+    if fmt == 'markdown':
+        return render_markdown(model, matrix_max_hosts=matrix_max_hosts, title=title)
+    if fmt == 'html':
+        return render_html(model, matrix_max_hosts=matrix_max_hosts, title=title)
+    if fmt == 'summary':
+        return render_summary(model)
+    raise ValueError('unknown report format %r' % (fmt,))
+
+
+__all__ = ['FORMATS', 'REPORT_VERSION', 'render']
