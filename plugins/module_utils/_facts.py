@@ -1,0 +1,183 @@
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
+
+"""Assemble the ``vfio`` facts (schema_version 1) from a sysfs, procfs and devfs tree.
+
+:func:`gather` is the one entry point; ``plugins/modules/vfio_facts.py`` only maps its
+options onto it.  Every file is read once: the mdev parents are listed first so that the
+single PCI walk also reads their ids; processes are scanned before devices so that only
+the cdevs somebody holds (or that exist in ``/dev``) are mapped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.vfio.migration.plugins.module_utils import _mdev, _nvidia, _pci, _processes
+from ansible_collections.vfio.migration.plugins.module_utils._profile import fingerprint
+from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
+from ansible_collections.vfio.migration.plugins.module_utils._versions import Versions
+
+__all__ = ['gather', 'SCHEMA_VERSION', 'KINDS']
+
+SCHEMA_VERSION = 1
+KINDS = ('pci', 'mdev', 'nvidia_vgpu', 'ccw', 'ap')
+
+
+class Context(object):
+    """What the scanners share: the sysfs reader, versions, kernel release, cdev maps."""
+
+    def __init__(self, sys_reader, kernel_release, versions, vfio_dev, cdevs):
+        self.sys = sys_reader
+        self.kernel_release = kernel_release
+        self.versions = versions
+        self.vfio_dev = vfio_dev      # resolved device path -> 'vfioN'
+        self.cdevs = cdevs            # names present in <dev_root>/vfio/devices
+
+
+def _natural(text):
+    return [int(part) if part.isdigit() else part for part in re.split(r'(\d+)', text or '')]
+
+
+def _sort_keys(value):
+    if isinstance(value, dict):
+        return dict((key, _sort_keys(value[key])) for key in sorted(value))
+    if isinstance(value, list):
+        return [_sort_keys(item) for item in value]
+    return value
+
+
+def _vfio_dev_map(reader, names):
+    """``{resolved device path: 'vfioN'}`` for the vfio-dev ``names`` via ``/sys/class/vfio-dev``."""
+    result = {}
+    if not names:
+        return result
+    cls = reader.resolve(reader.path('class', 'vfio-dev'), quiet_missing=True)
+    if cls is None:
+        return result
+    for name in sorted(names):
+        link = cls + '/' + name
+        text = reader.readlink(link)
+        if text is None:
+            continue
+        target = reader.link_target(link, text)
+        # .../<device>/vfio-dev/vfioN
+        device = target.rsplit('/', 2)[0]
+        if reader.inside(device):
+            result[device] = name
+        else:
+            reader.warn(link, 'link to %s leaves the root, not followed' % text)
+    return result
+
+
+def _iommu(reader):
+    groups = reader.listdir(reader.path('kernel', 'iommu_groups'))
+    units = reader.listdir(reader.path('class', 'iommu'))
+    return {'enabled': bool(units or groups), 'groups': len(groups)}
+
+
+def _pick(entries):
+    """The holder to report: one with a VM name first, then the lowest pid."""
+    return sorted(entries, key=lambda e: (e['vm'] is None, e['pid']))[0]
+
+
+def _summary(devices, types, sriov, warnings, scanned):
+    by_kind = dict((kind, 0) for kind in KINDS)
+    in_use = 0
+    capable = {True: 0, False: 0, None: 0}
+    vms = set()
+    for device in devices:
+        by_kind[device['kind']] = by_kind.get(device['kind'], 0) + 1
+        if device['in_use']:
+            in_use += 1
+            vms.add(device['in_use']['vm'] or 'pid:%d' % device['in_use']['pid'])
+        capable[device['migration']['capable']] += 1
+    return {
+        'devices': len(devices),
+        'devices_by_kind': by_kind,
+        'devices_in_use': in_use,
+        'devices_free': len(devices) - in_use,
+        'migration_capable': capable[True],
+        'migration_not_capable': capable[False],
+        'migration_unknown': capable[None],
+        'vms': len(vms),
+        'mdev_types': len(types),
+        'mdev_available_instances': sum(t['available_instances'] or 0 for t in types),
+        'sriov_pfs': len(sriov),
+        'sriov_totalvfs': sum(p['totalvfs'] or 0 for p in sriov),
+        'sriov_numvfs': sum(p['numvfs'] or 0 for p in sriov),
+        'sriov_free_vfs': sum(max((p['totalvfs'] or 0) - (p['numvfs'] or 0), 0) for p in sriov),
+        'processes_scanned': scanned,
+        'warnings': len(warnings),
+    }
+
+
+def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versions=None, scan_processes=True):
+    """The ``vfio`` facts of the host whose trees are at the given roots.
+
+    :param software_versions: ``{type id or driver: version}`` overrides.
+    :param scan_processes: look for VFIO holders in ``proc_root``.
+    :returns: a dict with ``schema_version``, ``host``, ``devices``, ``mdev_types``,
+        ``sriov``, ``summary`` and ``warnings``; never raises for what it reads.
+    """
+    sys_reader = Reader(sysfs_root, '/sys')
+    proc_reader = Reader(proc_root, '/proc')
+    dev_reader = Reader(dev_root, '/dev')
+
+    kernel_release = proc_reader.read(proc_reader.path('sys', 'kernel', 'osrelease'), quiet_missing=False) \
+        if proc_reader.ok else None
+    holders = _processes.scan(proc_reader, dev_root) if scan_processes and proc_reader.ok else {}
+    cdevs = set(dev_reader.listdir(dev_reader.path('vfio', 'devices'))) if dev_reader.ok else set()
+    held_cdevs = set(key[1] for key in holders if key[0] == 'cdev')
+    vfio_dev = _vfio_dev_map(sys_reader, cdevs | held_cdevs) if sys_reader.ok else {}
+
+    versions = Versions(sys_reader, kernel_release, software_versions)
+    ctx = Context(sys_reader, kernel_release, versions, vfio_dev, cdevs)
+
+    devices, types, sriov = [], [], []
+    if sys_reader.ok:
+        parents = _mdev.parents(ctx)
+        pci = _pci.scan(ctx, frozenset(real for _name, real in parents))
+        functions = dict((info['name'], info) for info in pci.by_real.values())
+        vgpus, vgpu_types = _nvidia.scan(ctx, pci.other_vfs, functions)
+        mdev_types, mdevs = _mdev.scan(ctx, parents, pci.by_real)
+        devices = pci.devices + vgpus + mdevs
+        types = mdev_types + vgpu_types
+        sriov = pci.sriov
+
+    if holders:
+        for device in devices:
+            entries = holders.get(('group', device['iommu_group'])) if device['iommu_group'] else None
+            if not entries and device['_real'] in vfio_dev:
+                entries = holders.get(('cdev', vfio_dev[device['_real']]))
+            if entries:
+                device['in_use'] = _pick(entries)
+
+    for device in devices:
+        del device['_real']
+        device['fingerprint'] = fingerprint(device)
+    for record in types:
+        record['fingerprint'] = fingerprint(record)
+
+    devices.sort(key=lambda d: d['id'])
+    types.sort(key=lambda t: (_natural(t['parent']), _natural(t['type'])))
+    sriov.sort(key=lambda p: p['pf'])
+    host = {
+        'kernel_release': kernel_release,
+        'iommu': _iommu(sys_reader) if sys_reader.ok else {'enabled': False, 'groups': 0},
+        'modules': versions.host_modules(),
+    }
+    warnings = sorted(set(sys_reader.warnings + proc_reader.warnings + dev_reader.warnings))
+    facts = {
+        'schema_version': SCHEMA_VERSION,
+        'host': host,
+        'devices': devices,
+        'mdev_types': types,
+        'sriov': sriov,
+        'warnings': warnings,
+        'summary': _summary(devices, types, sriov, warnings, bool(scan_processes)),
+    }
+    return _sort_keys(facts)

@@ -1,0 +1,169 @@
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
+
+"""PCI functions: VFIO-bound functions, SR-IOV PFs and VFs, iommufd cdevs.
+
+One pass over ``/sys/bus/pci/devices``.  Per function it reads the ``driver``,
+``physfn`` links and ``sriov_totalvfs``, and only for the functions that matter (bound
+to a VFIO driver, SR-IOV PFs, mdev parents, NVIDIA VFs) the ids and the rest
+(``drivers/pci/pci-sysfs.c``, ``drivers/pci/iov.c``).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.vfio.migration.plugins.module_utils._capability import capability, is_vfio_pci_driver
+from ansible_collections.vfio.migration.plugins.module_utils._versions import vendor_attributes
+
+__all__ = ['scan', 'read_ids', 'device_record', 'pci_type', 'PciScan', 'NVIDIA_VENDOR']
+
+NVIDIA_VENDOR = '10de'
+
+_ID_FILES = ('vendor', 'device', 'subsystem_vendor', 'subsystem_device', 'class', 'revision')
+
+
+def read_ids(reader, directory):
+    """``{vendor, device, subsystem_vendor, subsystem_device, class, revision}`` of a function.
+
+    Values are lower-case hex without ``0x``; a missing or malformed file is a warning and ``None``.
+    """
+    return dict((name, reader.read_hex(directory + '/' + name)) for name in _ID_FILES)
+
+
+def pci_type(pci):
+    """The type signature of a whole function: ``pci-<vendor>:<device>:<subvendor>:<subdevice>``."""
+    return 'pci-%s:%s:%s:%s' % (pci.get('vendor'), pci.get('device'), pci.get('subsystem_vendor'),
+                                pci.get('subsystem_device'))
+
+
+def device_record(real, id, kind, device_api, type, driver, parent, iommu_group, numa_node, pci,
+                  software_version, software_version_source, migration, attributes, cdev):
+    """A ``devices`` entry with every schema_version 1 key (``in_use``/``fingerprint`` filled later).
+
+    ``_real`` (the resolved sysfs path) is for the assembler and removed before output.
+    """
+    return {
+        '_real': real,
+        'id': id,
+        'kind': kind,
+        'device_api': device_api,
+        'type': type,
+        'driver': driver,
+        'parent': parent,
+        'iommu_group': iommu_group,
+        'numa_node': numa_node,
+        'pci': pci,
+        'software_version': software_version,
+        'software_version_source': software_version_source,
+        'migration': migration,
+        'attributes': attributes,
+        'cdev': cdev,
+        'in_use': None,
+        'fingerprint': None,
+    }
+
+
+def numa(reader, directory):
+    """``numa_node`` as an integer, ``None`` for ``-1`` or no file."""
+    value = reader.read_int(directory + '/numa_node')
+    return None if value is None or value < 0 else value
+
+
+def cdev_of(ctx, real):
+    """``/dev/vfio/devices/vfioN`` when the device has a vfio-dev node present in the dev tree."""
+    name = ctx.vfio_dev.get(real)
+    if name and name in ctx.cdevs:
+        return '/dev/vfio/devices/' + name
+    return None
+
+
+class PciScan(object):
+    """What one pass over the PCI bus found."""
+
+    def __init__(self):
+        self.devices = []          # kind pci records
+        self.sriov = []            # PF capacity records
+        self.by_real = {}          # resolved path -> {'name', 'pci', 'driver', 'numa_node'} (relevant functions)
+        self.other_vfs = []        # (name, real, driver, driver_dir, pf name): VFs not bound to VFIO
+
+
+def scan(ctx, mdev_parents=frozenset()):
+    """Walk ``/sys/bus/pci/devices`` once.
+
+    :param ctx: the gathering context (``sys`` reader, ``versions``, ``kernel_release``,
+        ``vfio_dev``, ``cdevs``).
+    :param mdev_parents: resolved paths of mdev parents, whose ids are needed too.
+    """
+    reader = ctx.sys
+    result = PciScan()
+    bus = reader.resolve(reader.path('bus', 'pci', 'devices'), quiet_missing=True)
+    if bus is None:
+        return result
+    for name in reader.listdir(bus):
+        real = reader.entry(bus, name)
+        if real is None:
+            continue
+        driver_link = real + '/driver'
+        driver_text = reader.readlink(driver_link)
+        driver = None
+        driver_dir = None
+        if driver_text is not None:
+            driver_dir = reader.link_target(driver_link, driver_text)
+            if reader.inside(driver_dir):
+                driver = driver_dir.rsplit('/', 1)[-1]
+            else:
+                reader.warn(driver_link, 'link to %s leaves the root, not followed' % driver_text)
+                driver_dir = None
+        physfn = reader.link_name(real + '/physfn')
+        vfio = is_vfio_pci_driver(driver)
+        totalvfs = reader.read_int(real + '/sriov_totalvfs')
+        is_pf = bool(totalvfs)
+        if not (vfio or is_pf or real in mdev_parents):
+            if physfn is not None:
+                result.other_vfs.append((name, real, driver, driver_dir, physfn))
+            continue
+
+        pci = read_ids(reader, real)
+        numa_node = numa(reader, real)
+        result.by_real[real] = {'name': name, 'pci': pci, 'driver': driver, 'driver_dir': driver_dir,
+                                'numa_node': numa_node}
+        if is_pf:
+            numvfs = reader.read_int(real + '/sriov_numvfs', quiet_missing=False)
+            vf_device = reader.read_hex(real + '/sriov_vf_device', quiet_missing=True)
+            result.sriov.append({
+                'pf': name,
+                'pci': pci,
+                'driver': driver,
+                'numa_node': numa_node,
+                'totalvfs': totalvfs,
+                'numvfs': numvfs,
+                'vf_device': vf_device,
+            })
+        if not vfio:
+            continue
+
+        module = ctx.versions.module_of(driver, driver_dir)
+        vendor_version, migration_attrs = vendor_attributes(reader, real)
+        dtype = pci_type(pci)
+        version, source = ctx.versions.resolve(driver, module, dtype, vendor_version)
+        attributes = {'migration': migration_attrs} if migration_attrs else {}
+        result.devices.append(device_record(
+            real=real,
+            id=name,
+            kind='pci',
+            device_api='vfio-pci',
+            type=dtype,
+            driver=driver,
+            parent=physfn,
+            iommu_group=reader.link_name(real + '/iommu_group'),
+            numa_node=numa_node,
+            pci=pci,
+            software_version=version,
+            software_version_source=source,
+            migration=capability('pci', driver, pci, is_vf=physfn is not None, kernel_release=ctx.kernel_release),
+            attributes=attributes,
+            cdev=cdev_of(ctx, real),
+        ))
+    return result

@@ -1,0 +1,151 @@
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
+
+"""Who holds which VFIO group or cdev open, and the VM name of QEMU holders.
+
+``/proc/<pid>/fd/*`` are links whose text names the open file: ``/dev/vfio/12`` (a
+legacy group), ``/dev/vfio/devices/vfio3`` (an iommufd cdev) or ``/dev/vfio/vfio`` (the
+container, ignored).  Only link texts are read, never the files.  A process that exits
+mid-scan is skipped silently; any other error is a warning.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+__all__ = ['scan', 'vm_name', 'parse_holder']
+
+_VANISHED = (errno.ENOENT, errno.ESRCH, errno.ENOTDIR)
+
+
+def parse_holder(target, dev_prefixes=('/dev/',)):
+    """``('group', '12')``, ``('cdev', 'vfio3')`` or ``None`` for an fd link text.
+
+    ``dev_prefixes`` are the spellings of the device directory: ``/dev/`` and, for a
+    captured or simulated tree, its ``dev_root`` (``/tmp/host/dev/``).
+    """
+    for prefix in dev_prefixes:
+        if target.startswith(prefix):
+            rest = target[len(prefix):]
+            break
+    else:
+        return None
+    if not rest.startswith('vfio/'):
+        return None
+    rest = rest[5:]
+    if rest.startswith('devices/'):
+        name = rest[8:]
+        if name.startswith('vfio') and name[4:].isdigit():
+            return ('cdev', name)
+        return None
+    if rest.startswith('noiommu-'):
+        rest = rest[8:]
+    if rest.isdigit():
+        return ('group', rest)
+    return None
+
+
+def _qemu_opts_first(value):
+    """First option of a QEMU ``-name`` value: ``guest=NAME`` or a bare ``NAME`` (``,,`` is a comma)."""
+    parts = []
+    cur = []
+    i = 0
+    while i < len(value):
+        ch = value[i]
+        if ch == ',':
+            if value[i + 1:i + 2] == ',':
+                cur.append(',')
+                i += 2
+                continue
+            parts.append(''.join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    parts.append(''.join(cur))
+    for index, part in enumerate(parts):
+        key, sep, val = part.partition('=')
+        if sep and key == 'guest':
+            return val or None
+        if not sep and index == 0:
+            return part or None
+    return None
+
+
+def vm_name(cmdline):
+    """VM name from a NUL-separated QEMU command line (``bytes`` or ``str``), or ``None``.
+
+    Understands ``-name guest=NAME,debug-threads=on``, ``-name NAME``,
+    ``-name=NAME`` and the ``--name`` spellings.
+    """
+    if cmdline is None:
+        return None
+    if isinstance(cmdline, bytes):
+        cmdline = cmdline.decode('utf-8', 'replace')
+    args = cmdline.split('\0')
+    for index, arg in enumerate(args):
+        if arg in ('-name', '--name'):
+            if index + 1 < len(args):
+                return _qemu_opts_first(args[index + 1])
+            return None
+        if arg.startswith('-name=') or arg.startswith('--name='):
+            return _qemu_opts_first(arg.split('=', 1)[1])
+    return None
+
+
+def scan(reader, dev_root):
+    """``{('group', '12') | ('cdev', 'vfio3'): [{'pid', 'vm', 'holder'}, ...]}`` (sorted by pid).
+
+    :param reader: the ``/proc`` :class:`Reader`.
+    :param dev_root: the ``dev_root`` option, so links into a captured tree are understood.
+    """
+    prefixes = ['/dev/']
+    for root in (os.path.abspath(dev_root), os.path.realpath(dev_root)):
+        root = root.rstrip('/') + '/'
+        if root not in prefixes:
+            prefixes.append(root)
+    prefixes = tuple(prefixes)
+    found = {}
+    holders = {}
+    try:
+        entries = sorted((e.name for e in os.scandir(reader.root)
+                          if e.name.isdigit() and e.is_dir(follow_symlinks=False)), key=int)
+    except OSError as exc:
+        reader.warn(reader.root, os.strerror(exc.errno) if exc.errno else str(exc))
+        return {}
+    for pid in entries:
+        fd_dir = reader.root + '/' + pid + '/fd'
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError as exc:
+            if exc.errno not in _VANISHED:
+                reader.warn(fd_dir, os.strerror(exc.errno) if exc.errno else str(exc))
+            continue
+        for fd in fds:
+            path = fd_dir + '/' + fd
+            try:
+                target = os.readlink(path)
+            except OSError as exc:
+                if exc.errno not in _VANISHED and exc.errno != errno.EINVAL:
+                    reader.warn(path, os.strerror(exc.errno) if exc.errno else str(exc))
+                continue
+            if 'vfio/' not in target:
+                continue
+            if not target.startswith('/'):
+                # a relative link in a captured tree
+                target = os.path.normpath(os.path.join(fd_dir, target))
+            key = parse_holder(target, prefixes)
+            if key is None:
+                continue
+            holder = '/dev/vfio/' + key[1] if key[0] == 'group' else '/dev/vfio/devices/' + key[1]
+            found.setdefault(pid, {})[key] = holder
+    for pid in sorted(found, key=int):
+        cmdline = reader.read_bytes(reader.root + '/' + pid + '/cmdline', vanish_ok=True)
+        vm = vm_name(cmdline)
+        for key, holder in found[pid].items():
+            holders.setdefault(key, []).append({'pid': int(pid), 'vm': vm, 'holder': holder})
+    return holders

@@ -1,0 +1,352 @@
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
+
+"""Bounded, contained, read-only access to a sysfs-, procfs- or devfs-shaped tree.
+
+A :class:`Reader` is bound to one root directory (``/sys``, ``/proc`` or a captured or
+simulated copy of them).  It never opens anything for writing and never reads outside
+its root:
+
+* directories are resolved component by component (:meth:`Reader.resolve`); a symbolic
+  link whose target leaves the root, dangles or loops is reported as a warning and the
+  caller gets ``None``.  Resolved directories are remembered, so the devices below one
+  PCI bridge cost one ``lstat`` each, not one per path component;
+* files are opened relative to an already resolved directory with ``O_NOFOLLOW`` (a
+  symbolic link in place of an attribute file is refused), ``O_NONBLOCK`` (a FIFO can
+  never block the scan) and only when ``fstat`` says they are regular files; at most
+  ``max_bytes`` are read;
+* every ``OSError`` and ``UnicodeDecodeError`` becomes one warning line naming the path
+  as the target host sees it (``/sys/bus/pci/devices/0000:3b:00.2/vendor: ...``), and
+  the scan goes on.  A missing *optional* file is normal and is no warning.
+
+Callers must never ask for files with side effects on read (``config``, ``rom``,
+``resource*``); the modules of this collection only read small text attributes.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+__all__ = ['Reader', 'MAX_BYTES']
+
+#: Upper bound for one attribute file; sysfs attributes are at most one page.
+MAX_BYTES = 65536
+
+_O_READ = os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0)
+_MAX_LINKS = 40  # like the kernel's MAXSYMLINKS
+
+# errors that mean "this entry does not exist (any more)"
+_MISSING = (errno.ENOENT, errno.ENOTDIR)
+# errors that mean "this process is gone": /proc/<pid>/... vanished mid-scan
+_VANISHED = (errno.ENOENT, errno.ESRCH, errno.ENOTDIR)
+
+
+def _describe(exc):
+    if isinstance(exc, UnicodeDecodeError):
+        return 'not valid UTF-8 text'
+    if exc.errno == errno.ELOOP:
+        return 'is a symbolic link, not followed'
+    return os.strerror(exc.errno) if exc.errno else str(exc)
+
+
+class Reader(object):
+    """Read-only view of one tree.
+
+    :param root: the directory to read (``/sys``, ``/proc``, ``/dev`` or a copy of them).
+    :param label: how warnings name the root (``/sys``): warnings read as the paths on
+        the target host whatever directory the tree was captured to, so two identical
+        trees give identical warnings.
+    :param max_bytes: bound for :meth:`read`.
+    """
+
+    def __init__(self, root, label=None, max_bytes=MAX_BYTES):
+        root = os.path.abspath(root)
+        self.label = (label if label is not None else root).rstrip('/')
+        self.max_bytes = max_bytes
+        self.warnings = []
+        try:
+            self.root = os.path.realpath(root)
+        except (OSError, ValueError):  # pragma: no cover - realpath hardly ever raises
+            self.root = root
+        self.ok = os.path.isdir(self.root)
+        if not self.ok:
+            self.warnings.append('%s: root directory %s does not exist or is not a directory' % (self.label, root))
+        self._prefix = self.root.rstrip('/') + '/'
+        self._dirs = {self.root} if self.ok else set()
+
+    # ------------------------------------------------------------------ paths
+
+    def path(self, *parts):
+        """Absolute path of ``parts`` below the root (no resolution)."""
+        return os.path.join(self.root, *parts)
+
+    def inside(self, path):
+        """True when the normalized absolute ``path`` is the root or below it."""
+        return path == self.root or path.startswith(self._prefix)
+
+    def show(self, path):
+        """``path`` as the target host sees it, for messages."""
+        if path == self.root:
+            return self.label or '/'
+        if path.startswith(self._prefix):
+            return self.label + '/' + path[len(self._prefix):]
+        return path
+
+    def warn(self, path, message):
+        self.warnings.append('%s: %s' % (self.show(path), message))
+
+    def link_target(self, path, target):
+        """Where the link at ``path`` whose text is ``target`` points, lexically normalized.
+
+        ``path`` must be a resolved (symlink-free) path for the result to be exact.
+        """
+        return os.path.normpath(os.path.join(os.path.dirname(path), target))
+
+    # ------------------------------------------------------------- resolution
+
+    def resolve(self, path, quiet_missing=False):
+        """Resolve ``path`` (absolute, below the root) to a symlink-free directory or file path.
+
+        Returns ``None`` when a component does not exist (a warning unless
+        ``quiet_missing``), when a link leaves the root, or when links loop.
+        """
+        path = os.path.normpath(path)
+        if path in self._dirs:
+            return path
+        if not self.inside(path):
+            self.warn(path, 'outside of the root, not read')
+            return None
+        return self._resolve(path, quiet_missing, [0])
+
+    def _resolve(self, path, quiet_missing, hops):
+        if path in self._dirs:
+            return path
+        parent, name = os.path.split(path)
+        if parent == path or not self.inside(path):  # pragma: no cover - guarded by resolve()
+            return None
+        rparent = self._resolve(parent, quiet_missing, hops)
+        if rparent is None:
+            return None
+        cand = rparent + '/' + name if rparent != '/' else '/' + name
+        if cand in self._dirs:
+            return cand
+        try:
+            st = os.lstat(cand)
+        except OSError as exc:
+            if exc.errno in _MISSING:
+                if not quiet_missing:
+                    self.warn(cand, 'does not exist')
+            else:
+                self.warn(cand, _describe(exc))
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            hops[0] += 1
+            if hops[0] > _MAX_LINKS:
+                self.warn(cand, 'too many levels of symbolic links')
+                return None
+            try:
+                text = os.readlink(cand)
+            except OSError as exc:
+                self.warn(cand, _describe(exc))
+                return None
+            target = self.link_target(cand, text)
+            if not self.inside(target):
+                self.warn(cand, 'link to %s leaves the root, not followed' % text)
+                return None
+            resolved = self._resolve(target, True, hops)
+            if resolved is None and not quiet_missing:
+                self.warn(cand, 'dangling link to %s' % text)
+            return resolved
+        if stat.S_ISDIR(st.st_mode):
+            self._dirs.add(cand)
+        return cand
+
+    def entry(self, directory, name):
+        """Resolve the entry ``name`` of the resolved ``directory`` (a bus or class view).
+
+        Entries are usually links (``bus/pci/devices/0000:3b:00.2`` ->
+        ``../../../devices/...``); a dangling or escaping one is a warning and ``None``.
+        An entry that vanished since the directory was listed is skipped silently.
+        """
+        path = directory + '/' + name
+        try:
+            text = os.readlink(path)
+        except OSError as exc:
+            if exc.errno == errno.EINVAL:  # a real directory, not a link
+                return self.resolve(path)
+            if exc.errno not in _MISSING:
+                self.warn(path, _describe(exc))
+            return None
+        target = self.link_target(path, text)
+        if not self.inside(target):
+            self.warn(path, 'link to %s leaves the root, not followed' % text)
+            return None
+        real = self._resolve(target, True, [1])
+        if real is None:
+            self.warn(path, 'dangling link to %s' % text)
+        return real
+
+    def follow(self, path, quiet_missing=True):
+        """Resolve the link (or directory) at ``path``; a dangling or escaping link is a warning.
+
+        A missing ``path`` itself is silent when ``quiet_missing`` (an optional link).
+        """
+        try:
+            os.lstat(path)
+        except OSError as exc:
+            if exc.errno not in _MISSING:
+                self.warn(path, _describe(exc))
+            elif not quiet_missing:
+                self.warn(path, 'does not exist')
+            return None
+        return self.resolve(path)
+
+    # ---------------------------------------------------------------- reading
+
+    def readlink(self, path, quiet_missing=True):
+        """Text of the symbolic link at ``path`` or ``None``; not followed."""
+        try:
+            return os.readlink(path)
+        except OSError as exc:
+            if exc.errno in _MISSING or exc.errno == errno.EINVAL:
+                # EINVAL: not a link (a plain file or directory in its place)
+                if exc.errno == errno.EINVAL:
+                    self.warn(path, 'is not a symbolic link')
+                elif not quiet_missing:
+                    self.warn(path, 'does not exist')
+                return None
+            self.warn(path, _describe(exc))
+            return None
+
+    def link_name(self, path, quiet_missing=True):
+        """Basename of the target of the link at ``path`` (``driver`` -> ``vfio-pci``).
+
+        The target is only named, not opened; one that points out of the root is a
+        warning and gives ``None``.
+        """
+        text = self.readlink(path, quiet_missing)
+        if text is None:
+            return None
+        if not self.inside(self.link_target(path, text)):
+            self.warn(path, 'link to %s leaves the root, not followed' % text)
+            return None
+        return os.path.basename(text.rstrip('/')) or None
+
+    def listdir(self, path, quiet_missing=True):
+        """Sorted entries of the directory ``path``, ``[]`` when missing or unreadable."""
+        try:
+            return sorted(os.listdir(path))
+        except OSError as exc:
+            if exc.errno in _MISSING:
+                if not quiet_missing:
+                    self.warn(path, 'does not exist')
+            else:
+                self.warn(path, _describe(exc))
+            return []
+
+    def read_bytes(self, path, quiet_missing=True, vanish_ok=False):
+        """Bytes of the regular file ``path`` (at most ``max_bytes``), or ``None``.
+
+        ``path`` must lie in a resolved directory; the file itself is not followed.
+        With ``vanish_ok`` an ``ESRCH`` (a process gone mid-read) is silent too.
+        """
+        try:
+            fd = os.open(path, _O_READ)
+        except OSError as exc:
+            if exc.errno in _MISSING or (vanish_ok and exc.errno in _VANISHED):
+                if not quiet_missing:
+                    self.warn(path, 'does not exist')
+            else:
+                self.warn(path, _describe(exc))
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                self.warn(path, 'not a regular file, not read')
+                return None
+            data = os.read(fd, self.max_bytes + 1)
+        except OSError as exc:
+            if not (vanish_ok and exc.errno in _VANISHED):
+                self.warn(path, _describe(exc))
+            return None
+        finally:
+            os.close(fd)
+        if len(data) > self.max_bytes:
+            self.warn(path, 'larger than %d bytes, not read' % self.max_bytes)
+            return None
+        return data
+
+    def read(self, path, quiet_missing=True):
+        """Text of ``path`` stripped of surrounding white space, or ``None``."""
+        data = self.read_bytes(path, quiet_missing)
+        if data is None:
+            return None
+        try:
+            return data.decode('utf-8').strip()
+        except UnicodeDecodeError as exc:
+            self.warn(path, _describe(exc))
+            return None
+
+    def read_in(self, directory, relpath, quiet_missing=True):
+        """Text of ``relpath`` below the resolved ``directory``.
+
+        ``relpath`` may have several components (``nvidia/current_vgpu_type``); each
+        intermediate directory must be a real directory, not a link.
+        """
+        if '/' in relpath:
+            head, name = relpath.rsplit('/', 1)
+            sub = self.subdir(directory, head, quiet_missing)
+            if sub is None:
+                return None
+            return self.read(sub + '/' + name, quiet_missing)
+        return self.read(directory + '/' + relpath, quiet_missing)
+
+    def subdir(self, directory, relpath, quiet_missing=True):
+        """``directory/relpath`` when every component is a real directory, else ``None``."""
+        cur = directory
+        for name in relpath.split('/'):
+            cand = cur + '/' + name
+            if cand not in self._dirs:
+                try:
+                    st = os.lstat(cand)
+                except OSError as exc:
+                    if exc.errno not in _MISSING:
+                        self.warn(cand, _describe(exc))
+                    elif not quiet_missing:
+                        self.warn(cand, 'does not exist')
+                    return None
+                if not stat.S_ISDIR(st.st_mode):
+                    self.warn(cand, 'is a symbolic link, not followed' if stat.S_ISLNK(st.st_mode) else 'not a directory')
+                    return None
+            cur = cand
+        return cur
+
+    def read_hex(self, path, quiet_missing=False):
+        """A ``0x``-prefixed hex attribute as lower-case hex without ``0x`` (``0x10DE`` -> ``10de``)."""
+        text = self.read(path, quiet_missing)
+        if text is None:
+            return None
+        value = text.lower()
+        if value.startswith('0x'):
+            value = value[2:]
+        try:
+            int(value, 16)
+        except ValueError:
+            self.warn(path, 'not a hexadecimal number: %r' % text[:40])
+            return None
+        return value
+
+    def read_int(self, path, quiet_missing=True):
+        """An integer attribute, or ``None``."""
+        text = self.read(path, quiet_missing)
+        if text is None:
+            return None
+        try:
+            return int(text, 10)
+        except ValueError:
+            self.warn(path, 'not an integer: %r' % text[:40])
+            return None
