@@ -14,6 +14,7 @@ the cdevs somebody holds (or that exist in ``/dev``) are mapped.
 
 from __future__ import annotations
 
+import json
 import re
 
 from ansible_collections.vfio.migration.plugins.module_utils import _mdev, _nvidia, _pci, _processes
@@ -43,11 +44,9 @@ def _natural(text):
 
 
 def _sort_keys(value):
-    if isinstance(value, dict):
-        return dict((key, _sort_keys(value[key])) for key in sorted(value))
-    if isinstance(value, list):
-        return [_sort_keys(item) for item in value]
-    return value
+    """A copy of ``value`` with every mapping's keys in sorted order (and no shared sub-objects)."""
+    # the C JSON codec is several times faster than a recursive Python copy
+    return json.loads(json.dumps(value, sort_keys=True))
 
 
 def _vfio_dev_map(reader, names):

@@ -41,7 +41,6 @@ def scan(ctx, other_vfs, functions):
     :returns: ``(devices, types)``.
     """
     reader = ctx.sys
-    devices = []
     free = {}      # (pf, id) -> number of free VFs that can create it
     names = {}     # (pf, id) -> name
     drivers = {}   # pf -> (driver, driver_dir) of its VFs
@@ -67,12 +66,17 @@ def scan(ctx, other_vfs, functions):
         if not current.isdigit():
             reader.warn(vdir + '/current_vgpu_type', 'not a vGPU type id: %r' % current[:40])
             continue
-        ident = str(int(current))
+        used.append((name, real, driver, driver_dir, pf, str(int(current))))
+
+    devices = []
+    for name, real, driver, driver_dir, pf, ident in used:
         type_id = 'nvidia-' + ident
         module = ctx.versions.module_of(driver, driver_dir)
         vendor_version, migration_attrs = vendor_attributes(reader, real)
         version, source = ctx.versions.resolve(driver, module, type_id, vendor_version)
-        attributes = {'vgpu_type_name': names.get((pf, ident))}
+        attributes = {}
+        if (pf, ident) in names:
+            attributes['vgpu_type_name'] = names[(pf, ident)]
         if migration_attrs:
             attributes['migration'] = migration_attrs
         devices.append(device_record(
@@ -85,7 +89,7 @@ def scan(ctx, other_vfs, functions):
             parent=pf,
             iommu_group=reader.link_name(real + '/iommu_group'),
             numa_node=numa(reader, real),
-            pci=pf_info['pci'],
+            pci=functions[pf]['pci'],
             software_version=version,
             software_version_source=source,
             migration=capability('nvidia_vgpu', driver),

@@ -158,8 +158,9 @@ class Reader(object):
             if not self.inside(target):
                 self.warn(cand, 'link to %s leaves the root, not followed' % text)
                 return None
+            count = len(self.warnings)
             resolved = self._resolve(target, True, hops)
-            if resolved is None and not quiet_missing:
+            if resolved is None and not quiet_missing and len(self.warnings) == count:
                 self.warn(cand, 'dangling link to %s' % text)
             return resolved
         if stat.S_ISDIR(st.st_mode):
@@ -186,8 +187,9 @@ class Reader(object):
         if not self.inside(target):
             self.warn(path, 'link to %s leaves the root, not followed' % text)
             return None
+        count = len(self.warnings)
         real = self._resolve(target, True, [1])
-        if real is None:
+        if real is None and len(self.warnings) == count:
             self.warn(path, 'dangling link to %s' % text)
         return real
 

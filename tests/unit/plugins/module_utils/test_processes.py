@@ -1,0 +1,100 @@
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.vfio.migration.plugins.module_utils._processes import parse_holder, scan, vm_name
+from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
+
+
+@pytest.mark.parametrize('argv, name', [
+    (['qemu-system-x86_64', '-name', 'guest=web-01,debug-threads=on', '-m', '4096'], 'web-01'),
+    (['qemu-kvm', '-name', 'db'], 'db'),
+    (['qemu-kvm', '-name', 'db,process=qemu:db'], 'db'),
+    (['qemu-kvm', '-name', 'debug-threads=on,guest=late'], 'late'),
+    (['qemu-kvm', '-name', 'guest=a,,b,debug-threads=on'], 'a,b'),
+    (['qemu-kvm', '--name', 'guest=dash'], 'dash'),
+    (['qemu-kvm', '-name=eq'], 'eq'),
+    (['qemu-kvm', '-m', '1024'], None),
+    (['qemu-kvm', '-name'], None),
+    (['qemu-kvm', '-name', 'process=x'], None),
+])
+def test_vm_name(argv, name):
+    cmdline = b''.join(a.encode() + b'\0' for a in argv)
+    assert vm_name(cmdline) == name
+    assert vm_name(cmdline.decode()) == name
+
+
+def test_vm_name_of_nothing():
+    assert vm_name(None) is None
+    assert vm_name(b'') is None
+
+
+@pytest.mark.parametrize('target, key', [
+    ('/dev/vfio/12', ('group', '12')),
+    ('/dev/vfio/devices/vfio3', ('cdev', 'vfio3')),
+    ('/dev/vfio/noiommu-0', ('group', '0')),
+    ('/dev/vfio/vfio', None),
+    ('/dev/vfio/devices/iommu', None),
+    ('/dev/null', None),
+    ('socket:[1234]', None),
+    ('/tmp/host/dev/vfio/7', None),
+])
+def test_parse_holder(target, key):
+    assert parse_holder(target) == key
+
+
+def test_parse_holder_in_a_captured_tree():
+    assert parse_holder('/tmp/host/dev/vfio/7', ('/dev/', '/tmp/host/dev/')) == ('group', '7')
+
+
+def test_scan_finds_groups_and_cdevs_and_skips_the_rest(host):
+    host.process(300, ['qemu', '-name', 'guest=b'], {3: '/dev/vfio/vfio', 4: '/dev/vfio/12', 5: '/dev/vfio/devices/vfio1'})
+    host.process(200, ['qemu', '-name', 'guest=a'], {9: '/dev/vfio/12', 10: 'pipe:[5]'})
+    host.process(100, ['bash'], {0: '/dev/pts/0'})
+    host.process(400, ['qemu', '-name', 'guest=c'], {3: os.path.join(host.dev, 'vfio', '13')})      # absolute into dev_root
+    host.process(500, ['qemu', '-name', 'guest=d'], {3: '../../../dev/vfio/14'})                    # relative into dev_root
+    os.symlink('300', os.path.join(host.proc, 'self'))
+    reader = Reader(host.proc, '/proc')
+    holders = scan(reader, host.dev)
+    assert holders == {
+        ('group', '12'): [{'pid': 200, 'vm': 'a', 'holder': '/dev/vfio/12'}, {'pid': 300, 'vm': 'b', 'holder': '/dev/vfio/12'}],
+        ('cdev', 'vfio1'): [{'pid': 300, 'vm': 'b', 'holder': '/dev/vfio/devices/vfio1'}],
+        ('group', '13'): [{'pid': 400, 'vm': 'c', 'holder': '/dev/vfio/13'}],
+        ('group', '14'): [{'pid': 500, 'vm': 'd', 'holder': '/dev/vfio/14'}],
+    }
+    assert reader.warnings == []
+
+
+def test_vanished_processes_are_silent_other_errors_warn(host):
+    os.makedirs(os.path.join(host.proc, '600'))                       # exited: no fd directory any more
+    host.process(700, ['qemu', '-name', 'x'], {3: '/dev/vfio/15'})
+    os.unlink(os.path.join(host.proc, '700', 'cmdline'))              # exited between fd scan and cmdline
+    pdir = host.process(800, ['qemu'], {})
+    os.rmdir(os.path.join(pdir, 'fd'))
+    with open(os.path.join(pdir, 'fd'), 'w') as handle:               # fd is a file: an error that is not "gone"
+        handle.write('')
+    reader = Reader(host.proc, '/proc')
+    holders = scan(reader, host.dev)
+    assert holders == {('group', '15'): [{'pid': 700, 'vm': None, 'holder': '/dev/vfio/15'}]}
+    assert reader.warnings == []    # ENOTDIR counts as vanished too
+
+
+def test_unreadable_fd_directory_is_a_warning(host, monkeypatch):
+    host.process(900, ['qemu'], {3: '/dev/vfio/1'})
+    real_listdir = os.listdir
+
+    def listdir(path):
+        if path.endswith('/900/fd'):
+            raise PermissionError(13, 'Permission denied')
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, 'listdir', listdir)
+    reader = Reader(host.proc, '/proc')
+    assert scan(reader, host.dev) == {}
+    assert reader.warnings == ['/proc/900/fd: Permission denied']
