@@ -1,0 +1,344 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vfio.migration collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a host asks of others (its VMs' devices) and what it offers (capacity).
+
+From one host's validated ``vfio`` facts the engine builds a :class:`HostModel`:
+
+* **demand**: the devices in use, grouped by VM. A VM is ``in_use.vm``; where the facts
+  have no VM name the holding process (``pid:<pid>``) stands for it, so devices held by one
+  QEMU process still move together.
+* **offer**: *pools* of destination slots, each with a capacity and one profile record:
+
+  ``device``  a free assignable device (a vfio-bound function or an mdev / vGPU instance
+              with no holder), capacity 1; placing on it means using it.
+  ``mdev``    an ``mdev_types`` entry, capacity ``available_instances``; placing means
+              creating an instance of that type on that parent. Capacity is **per type**, as
+              the kernel reports it: on NVIDIA time-sliced GPUs creating one type usually
+              drops the other types of that parent to 0, which the next facts show; a plan
+              that puts two *different* types on one still-empty time-sliced parent can
+              therefore be optimistic (the facts carry no per-parent limit to model it).
+  ``vf``      an SR-IOV PF that can create ``totalvfs - numvfs`` more VFs; the new VF's
+              profile is that of a vfio-bound sibling VF of the same PF when there is one,
+              else the PF's ids with ``sriov_vf_device`` (or the known PF -> VF id table
+              below), the host's kernel release as version (in-tree variant drivers) and an
+              unknown migration capability.
+
+Every record carries a *key* = (fingerprint, values of the non-profile fields the rules
+read): records with equal keys get equal verdicts, which is what lets the comparison
+cache and the fleet matrix work per profile instead of per device.
+"""
+
+from __future__ import annotations
+
+try:
+    import jmespath  # noqa: F401  pylint: disable=unused-import
+except ImportError:  # pragma: no cover
+    pass
+
+from ansible_collections.vfio.migration.plugins.plugin_utils._schema import validate_facts
+
+try:
+    from ansible_collections.vfio.migration.plugins.module_utils._profile import fingerprint as _fingerprint
+except ImportError:  # pragma: no cover - the module side ships it
+    _fingerprint = None
+
+__all__ = ['Demand', 'Pool', 'HostModel', 'RecordKeyer', 'build_host', 'vm_label']
+
+# Sub-records the profile (and so the fingerprint) covers.
+_COVERED = frozenset((
+    ('kind',), ('device_api',), ('type',), ('driver',), ('software_version',),
+    ('pci',), ('pci', 'vendor'), ('pci', 'device'), ('pci', 'subsystem_vendor'), ('pci', 'subsystem_device'),
+    ('migration', 'capable'),
+))
+
+# PF device id -> VF device id, for PFs whose facts lack sriov_vf_device (REFERENCE.md ids).
+KNOWN_VF_IDS = {
+    ('15b3', '101b'): '101c',   # ConnectX-6
+    ('15b3', '101d'): '101e',   # ConnectX-6 Dx
+    ('15b3', '1021'): '101e',   # ConnectX-7
+    ('8086', '1592'): '1889',   # E810
+    ('8086', '1593'): '1889',
+    ('8086', '1572'): '154c',   # X710
+    ('8086', '4940'): '4941',   # QAT 4xxx
+    ('8086', '4942'): '4943',
+    ('8086', '4944'): '4945',
+    ('19e5', 'a250'): 'a251',   # HiSilicon ZIP
+    ('19e5', 'a255'): 'a256',   # HiSilicon SEC
+    ('19e5', 'a258'): 'a259',   # HiSilicon HPRE
+}
+
+
+def fingerprint_of(record):
+    value = record.get('fingerprint')
+    if value:
+        return value
+    if _fingerprint is None:  # pragma: no cover
+        import json
+        return json.dumps(record, sort_keys=True, default=str)
+    return _fingerprint(record)
+
+
+def _chains(node, out, relative=False):
+    """Collect the field paths a JMESPath AST reads; returns False when it reads ``@`` whole."""
+    ntype = node.get('type')
+    chain = _chain(node)
+    if chain is not None:
+        if not relative:
+            out.append(chain)
+        return True
+    if ntype == 'current':
+        return relative
+    if ntype in ('projection', 'filter_projection', 'value_projection', 'index_expression', 'flatten'):
+        children = node.get('children', [])
+        if children:
+            left = _chain(children[0])
+            if left is not None:
+                if not relative:
+                    out.append(left)
+                return True
+            if not _chains(children[0], out, relative):
+                return False
+        for child in children[1:]:
+            _chains(child, out, True)
+        return True
+    ok = True
+    for child in node.get('children', []):
+        if isinstance(child, dict):
+            ok = _chains(child, out, relative) and ok
+    return ok
+
+
+def _chain(node):
+    if node.get('type') == 'field':
+        return (node['value'],)
+    if node.get('type') == 'subexpression':
+        parts = []
+        for child in node['children']:
+            sub = _chain(child)
+            if sub is None:
+                return None
+            parts.extend(sub)
+        return tuple(parts)
+    return None
+
+
+def _get(record, path):
+    value = record
+    for part in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+class RecordKeyer(object):
+    """Keys records for verdict caching: fingerprint + the extra fields the rules read.
+
+    If some rule reads a record in a way that cannot be reduced to field paths (``@``),
+    every record gets a key of its own (correct, only slower).
+    """
+
+    def __init__(self, rule_set):
+        self.extra = []
+        self.opaque = False
+        paths = set()
+        for rule in rule_set:
+            exprs = []
+            for attr in ('_sel_src', '_sel_dst'):
+                compiled = getattr(rule, attr)
+                if compiled is not None:
+                    exprs.append((compiled.parsed, False))
+            if rule._when is not None:
+                exprs.append((rule._when.parsed, True))
+            for compiled, _allowed in rule._match:
+                exprs.append((compiled.parsed, True))
+            for parsed, in_context in exprs:
+                found = []
+                if not _chains(parsed, found):
+                    self.opaque = True
+                for chain in found:
+                    if in_context:
+                        if chain[0] in ('source', 'destination') and len(chain) > 1:
+                            paths.add(chain[1:])
+                        elif chain[0] not in ('source', 'destination'):
+                            continue
+                        else:
+                            self.opaque = True
+                    else:
+                        paths.add(chain)
+        self.extra = sorted(p for p in paths if p not in _COVERED)
+        self._serial = 0
+
+    def key(self, record):
+        if self.opaque:
+            self._serial += 1
+            return ('opaque', self._serial)
+        fp = fingerprint_of(record)
+        if not self.extra:
+            return fp
+        return (fp,) + tuple(_freeze(_get(record, path)) for path in self.extra)
+
+
+class Demand(object):
+    """One source device that must find a slot."""
+
+    __slots__ = ('record', 'key', 'vm', 'vm_key', 'id')
+
+    def __init__(self, record, key, vm, vm_key):
+        self.record = record
+        self.key = key
+        self.vm = vm
+        self.vm_key = vm_key
+        self.id = record['id']
+
+
+class Pool(object):
+    """Destination slots of one profile: a free device, an mdev type, or a PF's spare VFs."""
+
+    __slots__ = ('id', 'kind', 'record', 'key', 'capacity', 'destination', 'type', 'action')
+
+    def __init__(self, ident, kind, record, key, capacity, destination, action):
+        self.id = ident
+        self.kind = kind
+        self.record = record
+        self.key = key
+        self.capacity = capacity
+        self.destination = destination
+        self.type = record.get('type')
+        self.action = action
+
+
+def vm_label(device):
+    in_use = device.get('in_use') or {}
+    return in_use.get('vm')
+
+
+def _vm_key(device):
+    in_use = device.get('in_use') or {}
+    if in_use.get('vm'):
+        return 'vm:' + in_use['vm']
+    if in_use.get('pid') is not None:
+        return 'pid:%s' % in_use['pid']
+    return 'device:' + device['id']
+
+
+class HostModel(object):
+    """A host as the engine sees it (see the module docstring)."""
+
+    __slots__ = ('name', 'facts', 'vms', 'pools', 'devices', '_demand_sig', '_offer_sig')
+
+    def __init__(self, name, facts):
+        self.name = name
+        self.facts = facts
+        self.vms = {}        # vm_key -> [Demand]
+        self.pools = []
+        self.devices = {}
+        self._demand_sig = None
+        self._offer_sig = None
+
+    def demands(self, device_ids=None, vms=None):
+        """The demands to move: all in use, or the named devices / VMs (in id order)."""
+        if device_ids is None and vms is None:
+            out = [d for group in self.vms.values() for d in group]
+        else:
+            wanted_ids = set(device_ids or ())
+            wanted_vms = set(vms or ())
+            out = []
+            for group in self.vms.values():
+                for d in group:
+                    if d.id in wanted_ids or (d.vm is not None and d.vm in wanted_vms):
+                        out.append(d)
+        return sorted(out, key=lambda d: d.id)
+
+    def demand_signature(self):
+        """Hashable: the VMs' device keys (VM grouping kept, names dropped)."""
+        if self._demand_sig is None:
+            self._demand_sig = tuple(sorted(tuple(sorted((d.key for d in group), key=repr))
+                                            for group in self.vms.values()))
+        return self._demand_sig
+
+    def offer_signature(self):
+        """Hashable: pool keys with their capacities (ids dropped)."""
+        if self._offer_sig is None:
+            agg = {}
+            for pool in self.pools:
+                agg[pool.key] = agg.get(pool.key, 0) + pool.capacity
+            self._offer_sig = tuple(sorted(agg.items(), key=repr))
+        return self._offer_sig
+
+    def device_count(self):
+        return sum(len(group) for group in self.vms.values())
+
+
+def _new_vf_record(entry, siblings, kernel_release):
+    pci = entry.get('pci') or {}
+    vendor = pci.get('vendor')
+    if siblings:
+        base = siblings[0]
+        record = dict((k, base.get(k)) for k in ('kind', 'device_api', 'type', 'driver', 'pci', 'software_version',
+                                                  'software_version_source', 'migration', 'attributes'))
+        record['fingerprint'] = base.get('fingerprint')
+    else:
+        vf_device = entry.get('vf_device') or KNOWN_VF_IDS.get((vendor, pci.get('device')))
+        if not vendor or not vf_device:
+            return None
+        vf_pci = {'vendor': vendor, 'device': vf_device,
+                  'subsystem_vendor': pci.get('subsystem_vendor'), 'subsystem_device': pci.get('subsystem_device')}
+        record = {
+            'kind': 'pci', 'device_api': 'vfio-pci',
+            'type': 'pci-%s:%s:%s:%s' % (vendor, vf_device, vf_pci['subsystem_vendor'], vf_pci['subsystem_device']),
+            'driver': None, 'pci': vf_pci, 'software_version': kernel_release,
+            'software_version_source': 'kernel' if kernel_release else None,
+            'migration': {'capable': None, 'reason': 'a VF still to be created; its driver is not known yet'},
+            'attributes': {},
+        }
+        record['fingerprint'] = None
+    record['id'] = '%s/new-vf' % entry['pf']
+    record['parent'] = entry['pf']
+    record['in_use'] = None
+    return record
+
+
+def build_host(name, facts, keyer, validate=True):
+    """The :class:`HostModel` of host ``name`` (facts validated unless ``validate`` is false)."""
+    if validate:
+        facts = validate_facts(facts, name)
+    model = HostModel(name, facts)
+    key = keyer.key
+    by_parent = {}
+    for device in facts.get('devices') or ():
+        model.devices[device['id']] = device
+        if device.get('parent'):
+            by_parent.setdefault(device['parent'], []).append(device)
+        if device.get('in_use'):
+            vm_key = _vm_key(device)
+            model.vms.setdefault(vm_key, []).append(Demand(device, key(device), vm_label(device), vm_key))
+        else:
+            model.pools.append(Pool(device['id'], 'device', device, key(device), 1, device['id'], 'use'))
+    for entry in facts.get('mdev_types') or ():
+        avail = entry.get('available_instances') or 0
+        if avail > 0:
+            model.pools.append(Pool('%s/%s' % (entry['parent'], entry['type']), 'mdev', entry, key(entry), avail,
+                                    entry['parent'], 'create_mdev'))
+    kernel_release = (facts.get('host') or {}).get('kernel_release')
+    for entry in facts.get('sriov') or ():
+        total, num = entry.get('totalvfs'), entry.get('numvfs')
+        if not total or (num or 0) >= total:
+            continue
+        siblings = [d for d in by_parent.get(entry['pf'], ()) if d.get('kind') == 'pci']
+        record = _new_vf_record(entry, siblings, kernel_release)
+        if record is None:
+            continue
+        model.pools.append(Pool(record['id'], 'vf', record, key(record), total - (num or 0), entry['pf'],
+                                'create_vf'))
+    return model
