@@ -15,8 +15,6 @@ from __future__ import annotations
 import csv
 import io
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._report_model import PairIndex
-
 COLUMNS = ('source', 'destination', 'compatible', 'source_class', 'destination_class', 'reasons')
 _FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
 
@@ -29,22 +27,38 @@ def cell(value):
     return text
 
 
-def render_csv(model):
-    """Return the CSV text (str, header included, ``\\n`` line ends)."""
-    class_of = dict((h['name'], h['class']) for h in model['hosts'])
+def _row_text(values):
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator='\n')
-    writer.writerow(COLUMNS)
-    rows = []
-    for pair in PairIndex(model):
-        rows.append((
-            cell(pair['source']), cell(pair['destination']),
-            'true' if pair['compatible'] else 'false',
-            cell(class_of.get(pair['source'])), cell(class_of.get(pair['destination'])),
-            cell(' | '.join(pair['reasons'])),
-        ))
-        if len(rows) >= 4096:
-            writer.writerows(rows)
-            rows = []
-    writer.writerows(rows)
+    csv.writer(out, lineterminator='\n').writerow(values)
     return out.getvalue()
+
+
+def render_csv(model):
+    """Return the CSV text (str, header included, ``\\n`` line ends).
+
+    Built row by row from per-host and per-class-pair pieces quoted once each, since a
+    fleet of n hosts has n x (n - 1) rows.
+    """
+    parts = [_row_text(COLUMNS)]
+    if model.get('pairs') is not None:
+        class_of = dict((h['name'], h['class']) for h in model['hosts'])
+        for pair in model['pairs']:
+            parts.append(_row_text((
+                cell(pair['source']), cell(pair['destination']), 'true' if pair['compatible'] else 'false',
+                cell(class_of.get(pair['source'])), cell(class_of.get(pair['destination'])),
+                cell(' | '.join(pair['reasons'])))))
+        return ''.join(parts)
+    names = [h['name'] for h in model['hosts']]
+    class_of = dict((h['name'], h['class']) for h in model['hosts'])
+    quoted = dict((n, _row_text([cell(n)])[:-1]) for n in names)
+    tails = {}
+    for entry in model['class_matrix']:
+        tails[(entry['source'], entry['destination'])] = ',' + _row_text((
+            'true' if entry['compatible'] else 'false', cell(entry['source']), cell(entry['destination']),
+            cell(' | '.join(entry['reasons']))))
+    for source in names:
+        head = quoted[source] + ','
+        source_class = class_of[source]
+        parts.append(''.join(head + quoted[d] + tails[(source_class, class_of[d])]
+                             for d in names if d != source))
+    return ''.join(parts)

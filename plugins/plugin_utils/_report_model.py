@@ -212,23 +212,25 @@ def build_model(facts_by_host, classes, class_verdicts, pair_verdicts=None, evac
         'pairs': None,
         'pairs_expanded': False,
     }
-    index = PairIndex(model)
-    pairs = []
-    compatible = 0
-    for pair in index:
-        if pair is None:
-            continue
-        override = (pair_verdicts or {}).get((pair['source'], pair['destination']))
-        if override is not None:
-            pair = {'source': pair['source'], 'destination': pair['destination'],
-                    'compatible': bool(override[0]), 'reasons': [str(r) for r in override[1]]}
-        compatible += 1 if pair['compatible'] else 0
-        if len(names) <= pairs_max_hosts or pair_verdicts:
-            pairs.append(pair)
     total = len(names) * (len(names) - 1)
-    if len(names) <= pairs_max_hosts or pair_verdicts:
+    expand = len(names) <= pairs_max_hosts
+    if expand or pair_verdicts:
+        pairs = []
+        for pair in PairIndex(model):
+            override = (pair_verdicts or {}).get((pair['source'], pair['destination']))
+            if override is not None:
+                pair = {'source': pair['source'], 'destination': pair['destination'],
+                        'compatible': bool(override[0]), 'reasons': [str(r) for r in override[1]]}
+            pairs.append(pair)
+        compatible = sum(1 for p in pairs if p['compatible'])
         model['pairs'] = pairs
         model['pairs_expanded'] = True
+    else:
+        # n^2 pairs without building them: a class pair stands for |source| x |destination|
+        # host pairs, less the host itself when both classes are the same.
+        size = dict((c['id'], len(c['hosts'])) for c in class_list)
+        compatible = sum(size[c['source']] * (size[c['destination']] - (c['source'] == c['destination']))
+                         for c in class_matrix if c['compatible'])
     devices = [d for h in hosts for d in h['devices']]
     model['summary'] = {
         'hosts': len(names),
