@@ -60,16 +60,8 @@ def _parent(ctx, name, real, functions):
     info = functions.get(real)
     if info is not None:
         return _Parent(name, real, info['driver'], info['driver_dir'], info['pci'], info['numa_node'])
-    link = real + '/driver'
-    text = reader.readlink(link)
-    driver = driver_dir = None
-    if text is not None:
-        driver_dir = reader.link_target(link, text)
-        if reader.inside(driver_dir):
-            driver = driver_dir.rsplit('/', 1)[-1]
-        else:
-            reader.warn(link, 'link to %s leaves the root, not followed' % text)
-            driver_dir = None
+    driver_dir = reader.link(real + '/driver', dangling_ok=True)
+    driver = driver_dir.rsplit('/', 1)[-1] if driver_dir else None
     return _Parent(name, real, driver, driver_dir, None, None)
 
 

@@ -105,18 +105,9 @@ def scan(ctx, mdev_parents=frozenset()):
         real = reader.entry(bus, name)
         if real is None:
             continue
-        driver_link = real + '/driver'
-        driver_text = reader.readlink(driver_link)
-        driver = None
-        driver_dir = None
-        if driver_text is not None:
-            driver_dir = reader.link_target(driver_link, driver_text)
-            if reader.inside(driver_dir):
-                driver = driver_dir.rsplit('/', 1)[-1]
-            else:
-                reader.warn(driver_link, 'link to %s leaves the root, not followed' % driver_text)
-                driver_dir = None
-        physfn = reader.link_name(real + '/physfn')
+        driver_dir = reader.link(real + '/driver', dangling_ok=True)
+        driver = driver_dir.rsplit('/', 1)[-1] if driver_dir else None
+        physfn = reader.link_name(real + '/physfn', dangling_ok=True)
         vfio = is_vfio_pci_driver(driver)
         totalvfs = reader.read_int(real + '/sriov_totalvfs')
         is_pf = bool(totalvfs)

@@ -225,19 +225,37 @@ class Reader(object):
             self.warn(path, _describe(exc))
             return None
 
-    def link_name(self, path, quiet_missing=True):
-        """Basename of the target of the link at ``path`` (``driver`` -> ``vfio-pci``).
+    def link(self, path, quiet_missing=True, dangling_ok=False):
+        """Target path of the link at ``path`` when it resolves inside the root, else ``None``.
 
-        The target is only named, not opened; one that points out of the root is a
-        warning and gives ``None``.
+        ``path`` must lie in a resolved directory.  The target is checked (a dangling,
+        looping or escaping link is a warning) but not opened.  Directories already seen
+        cost nothing, so links to one driver or group are checked once.  With
+        ``dangling_ok`` a target that merely does not exist is still returned (after the
+        warning): its name can be reported, nothing below it is read.
         """
         text = self.readlink(path, quiet_missing)
         if text is None:
             return None
-        if not self.inside(self.link_target(path, text)):
+        target = self.link_target(path, text)
+        if not self.inside(target):
             self.warn(path, 'link to %s leaves the root, not followed' % text)
             return None
-        return os.path.basename(text.rstrip('/')) or None
+        if target not in self._dirs:
+            count = len(self.warnings)
+            if self._resolve(target, True, [1]) is None:
+                if len(self.warnings) == count:
+                    self.warn(path, 'dangling link to %s' % text)
+                    return target if dangling_ok else None
+                return None
+        return target
+
+    def link_name(self, path, quiet_missing=True, dangling_ok=False):
+        """Basename of the checked target of the link at ``path`` (``driver`` -> ``vfio-pci``), or ``None``."""
+        target = self.link(path, quiet_missing, dangling_ok)
+        if target is None:
+            return None
+        return target.rsplit('/', 1)[-1] or None
 
     def listdir(self, path, quiet_missing=True):
         """Sorted entries of the directory ``path``, ``[]`` when missing or unreadable."""

@@ -136,19 +136,30 @@ def test_subdir_and_read_in_refuse_linked_directories(root, tmp_path):
 
 def test_link_name_and_listdir(root):
     dev = root / 'devices' / 'pci0000:00' / '0000:00:01.0'
+    (root / 'bus' / 'pci' / 'drivers' / 'vfio-pci').mkdir(parents=True)
     os.symlink('../../../bus/pci/drivers/vfio-pci', str(dev / 'driver'))
     os.symlink('../../../../../etc', str(dev / 'iommu_group'))
-    (dev / 'physfn').write_text('not a link\n')
+    os.symlink('../0000:00:1f.7', str(dev / 'physfn'))
+    os.symlink('subsystem', str(dev / 'subsystem'))
+    (dev / 'firmware_node').write_text('not a link\n')
     reader = Reader(str(root), '/sys')
-    assert reader.link_name(str(dev / 'driver')) == 'vfio-pci'     # named, not opened
+    assert reader.link_name(str(dev / 'driver')) == 'vfio-pci'     # checked, not opened
+    assert reader.link(str(dev / 'driver')) == str(root / 'bus' / 'pci' / 'drivers' / 'vfio-pci')
     assert reader.link_name(str(dev / 'iommu_group')) is None
     assert reader.link_name(str(dev / 'physfn')) is None
+    assert reader.link_name(str(dev / 'physfn'), dangling_ok=True) == '0000:00:1f.7'
+    assert reader.link_name(str(dev / 'subsystem'), dangling_ok=True) is None   # a loop is never "just dangling"
+    assert reader.link_name(str(dev / 'firmware_node')) is None
     assert reader.link_name(str(dev / 'absent')) is None
     assert reader.listdir(str(root / 'bus' / 'pci' / 'devices')) == ['0000:00:01.0']
     assert reader.listdir(str(root / 'class' / 'mdev_bus')) == []
+    base = '/sys/devices/pci0000:00/0000:00:01.0/'
     assert reader.warnings == [
-        '/sys/devices/pci0000:00/0000:00:01.0/iommu_group: link to ../../../../../etc leaves the root, not followed',
-        '/sys/devices/pci0000:00/0000:00:01.0/physfn: is not a symbolic link',
+        base + 'iommu_group: link to ../../../../../etc leaves the root, not followed',
+        base + 'physfn: dangling link to ../0000:00:1f.7',
+        base + 'physfn: dangling link to ../0000:00:1f.7',
+        base + 'subsystem: too many levels of symbolic links',
+        base + 'firmware_node: is not a symbolic link',
     ]
 
 
