@@ -183,10 +183,23 @@ class RecordKeyer(object):
         if self.opaque:
             self._serial += 1
             return ('opaque', self._serial)
-        fp = fingerprint_of(record)
+        fp = record.get('fingerprint') or fingerprint_of(record)
         if not self.extra:
             return fp
-        return (fp,) + tuple(_freeze(_get(record, path)) for path in self.extra)
+        values = []
+        for path in self.extra:
+            value = record
+            for part in path:
+                if type(value) is not dict:
+                    value = None
+                    break
+                value = value.get(part)
+            if value is not None and not isinstance(value, (str, int, float, bool)):
+                value = _freeze(value)
+            values.append(value)
+        if not any(v is not None for v in values):
+            return fp
+        return (fp,) + tuple(values)
 
 
 class Demand(object):
@@ -303,6 +316,8 @@ def _new_vf_record(entry, siblings, kernel_release):
             'attributes': {},
         }
         record['fingerprint'] = None
+        record['_key'] = ('new-vf', vendor, vf_device, vf_pci['subsystem_vendor'], vf_pci['subsystem_device'],
+                          kernel_release)
     record['id'] = '%s/new-vf' % entry['pf']
     record['parent'] = entry['pf']
     record['in_use'] = None
@@ -339,6 +354,8 @@ def build_host(name, facts, keyer, validate=True):
         record = _new_vf_record(entry, siblings, kernel_release)
         if record is None:
             continue
-        model.pools.append(Pool(record['id'], 'vf', record, key(record), total - (num or 0), entry['pf'],
-                                'create_vf'))
+        rkey = record.pop('_key', None)
+        if rkey is None or keyer.opaque:
+            rkey = key(record)
+        model.pools.append(Pool(record['id'], 'vf', record, rkey, total - (num or 0), entry['pf'], 'create_vf'))
     return model

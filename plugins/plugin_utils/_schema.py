@@ -85,8 +85,53 @@ def _check_pci(problems, where, record):
             _check(problems, where, pci, key, _STR, False, what='a hex id string (pci.%s)' % key)
 
 
+def _plain_ok(record, keys, optional_str):
+    for key in keys:
+        if type(record.get(key)) is not str:
+            return False
+    for key in optional_str:
+        value = record.get(key)
+        if value is not None and type(value) is not str:
+            return False
+    return True
+
+
+_DEVICE_REQUIRED = ('id', 'kind', 'device_api', 'type')
+_DEVICE_OPTIONAL = ('driver', 'parent', 'software_version', 'fingerprint')
+_PCI_KEYS = ('vendor', 'device', 'subsystem_vendor', 'subsystem_device')
+
+
+def _device_fast(device):
+    """True for a well-formed device record of the usual plain types (the common case, fast)."""
+    if type(device) is not dict or not _plain_ok(device, _DEVICE_REQUIRED, _DEVICE_OPTIONAL):
+        return False
+    if device['kind'] not in KINDS:
+        return False
+    pci = device.get('pci')
+    if pci is not None and (type(pci) is not dict or not _plain_ok(pci, (), _PCI_KEYS)):
+        return False
+    migration = device.get('migration')
+    if migration is not None:
+        if type(migration) is not dict:
+            return False
+        capable = migration.get('capable')
+        if capable is not None and type(capable) is not bool:
+            return False
+    in_use = device.get('in_use')
+    if in_use is not None:
+        if type(in_use) is not dict:
+            return False
+        vm, pid = in_use.get('vm'), in_use.get('pid')
+        if (vm is not None and type(vm) is not str) or (pid is not None and type(pid) is not int):
+            return False
+    attributes = device.get('attributes')
+    return attributes is None or type(attributes) is dict
+
+
 def validate_device(device, index, problems):
     """Append the problems of one device record to ``problems``."""
+    if _device_fast(device):
+        return
     if not isinstance(device, Mapping):
         problems.append('devices[%d]: expected a mapping, got %s' % (index, _typename(device)))
         return
@@ -114,7 +159,20 @@ def validate_device(device, index, problems):
     _check(problems, where, device, 'fingerprint', _STR, False, what='a string')
 
 
+def _type_fast(entry):
+    if type(entry) is not dict or not _plain_ok(entry, ('parent', 'type'), ('device_api', 'software_version',
+                                                                            'fingerprint')):
+        return False
+    avail = entry.get('available_instances')
+    if type(avail) is not int or avail < 0:
+        return False
+    pci = entry.get('pci')
+    return pci is None or (type(pci) is dict and _plain_ok(pci, (), _PCI_KEYS))
+
+
 def _validate_type(entry, index, problems):
+    if _type_fast(entry):
+        return
     if not isinstance(entry, Mapping):
         problems.append('mdev_types[%d]: expected a mapping, got %s' % (index, _typename(entry)))
         return

@@ -51,3 +51,15 @@ def test_migration_check_filter_accepts_hostvars_shape():
     assert result['compatible'] and result['placements'] == [
         {'source': 'g0', 'destination': '0000:3b:00.0', 'type': 'nvidia-230', 'vm': 'web',
          'action': 'create_mdev', 'slot': '0000:3b:00.0/nvidia-230'}]
+
+
+def test_compat_matrix_filter():
+    from ansible_collections.vfio.migration.plugins.filter.compat_matrix import FilterModule
+    matrix = FilterModule().filters()['compat_matrix']
+    result = matrix({'a': host(dev('g0', vm='web', **Q1)), 'b': host(offer('0000:3b:00.0', T4, 'nvidia-230', 1))},
+                    expand=True)
+    assert result['host_class'] == {'a': 'c1', 'b': 'c2'}
+    assert [(p['source'], p['destination'], p['compatible']) for p in result['pairs']] == [
+        ('a', 'b', True), ('b', 'a', True)]
+    with pytest.raises(AnsibleFilterError, match='vfio.migration.compat_matrix: expand must be true or false'):
+        matrix({}, expand='yes')

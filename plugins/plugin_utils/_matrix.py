@@ -1,0 +1,257 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vfio.migration collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Directed host x host verdicts for a whole inventory, per compatibility class.
+
+A host's *class key* is what the verdicts depend on and nothing else: the keys of its
+devices in use grouped by VM (its demand) and the keys and capacities of its slot pools
+(its offer); names, ids and addresses are left out. Hosts with equal class keys get equal
+verdicts in every row and column, so the engine compares class pairs, not host pairs, and
+memoises on (demand, offer) so classes that share a demand or an offer share work too.
+
+The verdict of source class S to destination class D answers: could *every* device in use
+on a host of S be placed on one host of D at once? It is computed on the aggregated
+problem (device keys with counts against pool keys with summed capacities), whose maximum
+flow equals the per-device one. ``placements`` is the number of devices the maximum
+matching places (all of them when compatible); ``unplaced`` lists, per device key left
+over, a representative device, how many such devices, and the reasons per candidate.
+Hosts with nothing in use are trivially evacuable: compatible with every destination.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+from ansible_collections.vfio.migration.plugins.plugin_utils._gc import gc_paused
+
+from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
+from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError
+from ansible_collections.vfio.migration.plugins.plugin_utils._placement import Matcher, _tag
+
+__all__ = ['compat_matrix', 'class_verdict', 'build_models']
+
+
+def build_models(engine, facts_by_host):
+    if not isinstance(facts_by_host, Mapping):
+        raise ArgumentError('facts_by_host must be a mapping of host name -> vfio facts, got %s'
+                            % type(facts_by_host).__name__)
+    models = {}
+    for name in sorted(facts_by_host, key=str):
+        if not isinstance(name, str):
+            raise ArgumentError('facts_by_host keys must be host names (strings), found %r' % (name,))
+        models[name] = engine.host(name, facts_by_host[name])
+    return models
+
+
+class _Demand(object):
+    """A host's devices in use, aggregated by key: ``keys``, ``counts``, ``reps``, ``total``."""
+
+    __slots__ = ('keys', 'counts', 'reps', 'total')
+
+    def __init__(self, model):
+        self.keys, self.counts, self.reps = [], {}, {}
+        for group in model.vms.values():
+            for demand in group:
+                if demand.key not in self.counts:
+                    self.keys.append(demand.key)
+                    self.reps[demand.key] = demand
+                    self.counts[demand.key] = 0
+                self.counts[demand.key] += 1
+        self.total = sum(self.counts.values())
+
+    def signature(self):
+        return tuple(sorted(self.counts.items(), key=repr))
+
+
+class _Offer(object):
+    """A host's pools, aggregated by key: ``keys``, ``caps``, ``reps``."""
+
+    __slots__ = ('keys', 'caps', 'reps')
+
+    def __init__(self, model):
+        self.keys, self.caps, self.reps = [], {}, {}
+        for pool in model.pools:
+            if pool.key not in self.caps:
+                self.keys.append(pool.key)
+                self.reps[pool.key] = pool
+                self.caps[pool.key] = 0
+            self.caps[pool.key] += pool.capacity
+
+
+class _Verdicts(object):
+    """Class verdicts with the (device key, pool key) answers cached."""
+
+    def __init__(self, engine):
+        self.comparator = engine.comparator
+        self.ok = {}
+        self.tagged = {}
+        self.lists = {}
+
+    def compatible(self, dk, demand, pk, pool):
+        key = (dk, pk)
+        hit = self.ok.get(key)
+        if hit is None:
+            hit = self.comparator.compare_keyed(dk, demand.record, pk, pool.record)[0]
+            self.ok[key] = hit
+        return hit
+
+    def refusals(self, dk, demand, pk, pool):
+        key = (dk, pk)
+        hit = self.tagged.get(key)
+        if hit is None:
+            hit = _tag(self.comparator.compare_keyed(dk, demand.record, pk, pool.record)[1], pool, 1)
+            self.tagged[key] = hit
+        return hit
+
+    def verdict(self, demand, offer, osig=None):
+        """``{compatible, placements, unplaced}``: all of ``demand`` on one host offering ``offer``.
+
+        ``osig`` (the offer's signature) lets the compatible pool list of a device key be
+        reused across every demand that has that key.
+        """
+        if not demand.total:
+            return {'compatible': True, 'placements': 0, 'unplaced': []}
+        compat = {}
+        single = True
+        cache = self.lists
+        for dk in demand.keys:
+            ok = cache.get((dk, osig)) if osig is not None else None
+            if ok is None:
+                rep = demand.reps[dk]
+                ok = [j for j, pk in enumerate(offer.keys) if self.compatible(dk, rep, pk, offer.reps[pk])]
+                if osig is not None:
+                    cache[(dk, osig)] = ok
+            compat[dk] = ok
+            if len(ok) != 1:
+                single = False
+        if single:
+            need = {}
+            for dk in demand.keys:
+                j = compat[dk][0]
+                need[j] = need.get(j, 0) + demand.counts[dk]
+            if all(need[j] <= offer.caps[offer.keys[j]] for j in need):
+                return {'compatible': True, 'placements': demand.total, 'unplaced': []}
+        adj, owner = [], []
+        for dk in demand.keys:
+            for _ in range(demand.counts[dk]):
+                adj.append(compat[dk])
+                owner.append(dk)
+        matcher = Matcher(adj, [offer.caps[pk] for pk in offer.keys])
+        placed = 0
+        for i in range(len(adj)):
+            if adj[i] and matcher.add(i):
+                placed += 1
+        if placed == demand.total:
+            return {'compatible': True, 'placements': placed, 'unplaced': []}
+        left = {}
+        for i, dk in enumerate(owner):
+            if matcher.assign[i] < 0:
+                left[dk] = left.get(dk, 0) + 1
+        unplaced = []
+        for dk in demand.keys:
+            if dk not in left:
+                continue
+            rep = demand.reps[dk]
+            reasons = []
+            for j in compat[dk]:
+                pk = offer.keys[j]
+                reasons.append({'candidate': offer.reps[pk].id, 'candidates': 1, 'rule': 'capacity',
+                                'field': 'capacity', 'source': demand.counts[dk], 'destination': offer.caps[pk],
+                                'message': 'compatible, but the %d slot(s) of this kind on the destination '
+                                           'are needed by the other devices placed there' % offer.caps[pk]})
+            for pk in offer.keys:
+                if not self.compatible(dk, rep, pk, offer.reps[pk]):
+                    reasons.extend(self.refusals(dk, rep, pk, offer.reps[pk]))
+            if not offer.keys:
+                reasons.append({'candidate': None, 'candidates': 0, 'rule': 'capacity', 'field': 'capacity',
+                                'source': demand.counts[dk], 'destination': 0,
+                                'message': 'the destination offers no free device, no mdev type with available '
+                                           'instances and no VF still to create'})
+            unplaced.append({'source': rep.id, 'vm': rep.vm, 'type': rep.record.get('type'),
+                             'count': left[dk], 'reasons': reasons})
+        return {'compatible': False, 'placements': placed, 'unplaced': unplaced}
+
+
+def class_verdict(engine, src, dst):
+    """``{compatible, placements, unplaced}`` for moving all of ``src``'s devices in use to ``dst``."""
+    return _Verdicts(engine).verdict(_Demand(src), _Offer(dst))
+
+
+def _class_fingerprint(key):
+    return 'sha256:' + hashlib.sha256(repr(key).encode('utf-8', 'backslashreplace')).hexdigest()
+
+
+def compat_matrix(facts_by_host, rules=None, expand=False, engine=None):
+    """The fleet matrix (see the module docstring and docs/architecture.md "Engine outputs")."""
+    with gc_paused():
+        return _compat_matrix(facts_by_host, rules, expand, engine)
+
+
+def _compat_matrix(facts_by_host, rules, expand, engine):
+    engine = engine or Engine(rules)
+    if not isinstance(expand, bool):
+        raise ArgumentError('expand must be true or false')
+    models = build_models(engine, facts_by_host)
+    by_key = {}
+    for name, model in models.items():
+        key = (model.demand_signature(), model.offer_signature())
+        by_key.setdefault(key, []).append(name)
+    ordered = sorted(by_key.items(), key=lambda item: item[1][0])
+    classes, host_class, reps = [], {}, []
+    demands, offers = {}, {}
+    for number, (key, members) in enumerate(ordered, 1):
+        cid = 'c%d' % number
+        model = models[members[0]]
+        classes.append({'id': cid, 'hosts': members, 'fingerprint': _class_fingerprint(key),
+                        'devices_in_use': model.device_count(), 'vms': len(model.vms)})
+        for member in members:
+            host_class[member] = cid
+        demand = _Demand(model)
+        dsig = demand.signature()
+        demand = demands.setdefault(dsig, demand)
+        osig = key[1]
+        offer = offers.get(osig)
+        if offer is None:
+            offer = offers[osig] = _Offer(model)
+        reps.append((cid, len(members), dsig, demand, osig, offer))
+    judge = _Verdicts(engine)
+    memo = {}
+    verdicts = {}
+    for scid, ssize, dsig, demand, _osig, _offer in reps:
+        row = {}
+        for dcid, _dsize, _dsig, _demand, osig, offer in reps:
+            if scid == dcid and ssize < 2:
+                continue
+            pair = (dsig, osig)
+            result = memo.get(pair)
+            if result is None:
+                result = judge.verdict(demand, offer, osig)
+                memo[pair] = result
+            row[dcid] = result
+        verdicts[scid] = row
+    out = {
+        'hosts': list(models),
+        'classes': classes,
+        'host_class': host_class,
+        'verdicts': verdicts,
+    }
+    if expand:
+        pairs = []
+        for src in models:
+            scid = host_class[src]
+            for dst in models:
+                if dst == src:
+                    continue
+                verdict = verdicts[scid][host_class[dst]]
+                reasons = []
+                for entry in verdict['unplaced']:
+                    for reason in entry['reasons']:
+                        item = {'device': entry['source'], 'vm': entry['vm']}
+                        item.update(reason)
+                        reasons.append(item)
+                pairs.append({'source': src, 'destination': dst, 'compatible': verdict['compatible'],
+                              'reasons': reasons})
+        out['pairs'] = pairs
+    return out
