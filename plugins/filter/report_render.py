@@ -15,9 +15,10 @@ description:
   - V(json) is the model itself with sorted keys and two-space indentation (stable keys,
     byte-identical output for identical input).
   - V(csv) has one row per directed host pair, with the columns C(source), C(destination),
-    C(compatible) (V(true)/V(false)), C(source_class), C(destination_class), C(reasons) (joined
-    with C( | )). A cell that would start a spreadsheet formula (C(=), C(+), C(-), C(@)) gets a
-    leading apostrophe.
+    C(compatible) (V(true)/V(false)), C(source_class), C(destination_class), C(rules) (the rules
+    that refused, joined with C(; )) and C(reasons) (joined with C( | ); empty when the model does
+    not list host pairs one by one, see P(vfio.migration.report_model#filter)). A cell that would
+    start a spreadsheet formula (C(=), C(+), C(-), C(@)) gets a leading apostrophe.
   - V(markdown) is readable in a terminal and renders in a wiki; values are escaped for Markdown
     and for HTML.
   - V(html) is one self-contained page (inline CSS and JavaScript pinned by a

@@ -3,8 +3,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Render the report model as CSV: one row per directed host pair.
 
-Columns: source, destination, compatible, source_class, destination_class, reasons.
-``compatible`` is ``true``/``false``; ``reasons`` joins the engine's reasons with " | ".
+Columns: source, destination, compatible, source_class, destination_class, rules, reasons.
+``compatible`` is ``true``/``false``; ``rules`` names the rules that refused (joined with
+"; "), ``reasons`` joins the reasons with " | " when the model lists host pairs one by one
+(``pairs``), and is empty otherwise: a large fleet's n x (n - 1) rows would each carry a
+kilobyte of text that is the same for every host pair of a class pair (see the JSON
+``class_matrix``).
 Strings that came from hosts are neutralised against spreadsheet formula injection:
 a cell that starts with ``=``, ``+``, ``-``, ``@``, TAB or CR gets a leading apostrophe
 (the OWASP recommendation), and the csv module quotes what needs quoting.
@@ -15,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 
-COLUMNS = ('source', 'destination', 'compatible', 'source_class', 'destination_class', 'reasons')
+COLUMNS = ('source', 'destination', 'compatible', 'source_class', 'destination_class', 'rules', 'reasons')
 _FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
 
 
@@ -46,7 +50,7 @@ def render_csv(model):
             parts.append(_row_text((
                 cell(pair['source']), cell(pair['destination']), 'true' if pair['compatible'] else 'false',
                 cell(class_of.get(pair['source'])), cell(class_of.get(pair['destination'])),
-                cell(' | '.join(pair['reasons'])))))
+                cell('; '.join(pair['rules'])), cell(' | '.join(pair['reasons'])))))
         return ''.join(parts)
     names = [h['name'] for h in model['hosts']]
     class_of = dict((h['name'], h['class']) for h in model['hosts'])
@@ -55,7 +59,7 @@ def render_csv(model):
     for entry in model['class_matrix']:
         tails[(entry['source'], entry['destination'])] = ',' + _row_text((
             'true' if entry['compatible'] else 'false', cell(entry['source']), cell(entry['destination']),
-            cell(' | '.join(entry['reasons']))))
+            cell('; '.join(entry['rules'])), ''))
     for source in names:
         head = quoted[source] + ','
         source_class = class_of[source]

@@ -59,6 +59,7 @@ td.pinned{outline:3px solid var(--ink);outline-offset:-3px}
 #detail ul{padding-left:20px;margin:8px 0 0}#detail li{margin:4px 0;word-break:break-word}
 .legend{color:var(--muted)}.legend i{display:inline-block;width:14px;height:14px;vertical-align:-2px;margin:0 4px 0 10px;border-radius:3px}
 .legend i.ok{background:var(--ok-bg);border:1px solid var(--ok)}.legend i.bad{background:var(--bad-bg);border:1px solid var(--bad)}.legend i.self{background:var(--self-bg);border:1px solid var(--self)}
+details#incompatible-pairs-list>summary{cursor:pointer;font-weight:600;margin:14px 0 6px}
 details.host{border:1px solid var(--line);border-radius:6px;margin:8px 0;padding:0 12px}
 details.host>summary{cursor:pointer;padding:8px 0;font-weight:600}
 details.host>summary .muted{font-weight:400}
@@ -199,7 +200,8 @@ TEMPLATE = """<!DOCTYPE html>
 {% endfor %}
 </div>
 {% if host_matrix and incompatible %}
-<h3>Incompatible pairs</h3>
+<details id="incompatible-pairs-list">
+<summary>All {{ incompatible | length }} incompatible host pairs with their reasons</summary>
 <table class="data" id="incompatible-pairs">
 <thead><tr><th>Source</th><th>Destination</th><th>Why</th></tr></thead>
 <tbody>
@@ -207,6 +209,7 @@ TEMPLATE = """<!DOCTYPE html>
 {% endfor %}
 </tbody>
 </table>
+</details>
 {% endif %}
 </section>
 
@@ -259,7 +262,10 @@ TEMPLATE = """<!DOCTYPE html>
 </tbody>
 </table>
 {% endif %}
-{% if h.evacuation.destinations %}<p>Every in-use device can move to: {% for n in h.evacuation.destinations[:20] %}<span class="pill">{{ n }}</span>{% endfor %}{% if h.evacuation.destinations | length > 20 %} <span class="muted">and {{ h.evacuation.destinations | length - 20 }} more</span>{% endif %}</p>{% endif %}
+{% if h.evacuation.single_host and h.devices | selectattr('in_use') | list %}<p>All its devices in use could move to any of {{ h.evacuation.destinations }} host(s) of class{{ 'es' if h.evacuation.destination_classes | length > 1 else '' }} {% for c in h.evacuation.destination_classes %}<span class="pill">{{ c }}</span>{% endfor %}.</p>
+{% elif h.evacuation.evacuable and h.devices | selectattr('in_use') | list %}<p>No single host takes all its devices in use; spread over several hosts they could all move.</p>
+{% elif not h.evacuation.evacuable %}<p class="no">Cannot be evacuated: {% for b in h.evacuation.blocked %}<span class="pill">{{ b.device }}{% if b.vm is not none %} ({{ b.vm }}){% endif %}</span>{% endfor %}</p>
+{% endif %}
 {% if h.warnings %}<h3>Warnings</h3><ul>{% for w in h.warnings %}<li>{{ w }}</li>{% endfor %}</ul>{% endif %}
 </details>
 {% endfor %}

@@ -16,10 +16,13 @@ Shape (all lists sorted, so two runs over the same facts give the same model)::
     summary: {hosts, hosts_without_facts: [str], classes, pairs, compatible_pairs,
               incompatible_pairs, devices, devices_in_use, hosts_not_evacuable: [str]}
     hosts: [{name, class, kernel_release, devices: [...], capacity: {mdev_types, sriov},
-             evacuation: {evacuable, destinations: [str], blocked: [...]}, warnings: [str]}]
+             evacuation: {evacuable, single_host, destinations: int, destination_classes: [str],
+                          blocked: [{device, vm, type, reasons}]},
+             warnings: [str]}]
     classes: [{id, hosts: [str], profile: [{kind, type, driver, software_version, count}]}]
-    class_matrix: [{source, destination, compatible, reasons: [str]}]   # class ids
-    pairs: [{source, destination, compatible, reasons: [str]}] | null   # host names
+    class_matrix: [{source, destination, compatible, reasons: [str], rules: [str],
+                    blocked: [{type, count}]}]                     # between class ids
+    pairs: [{source, destination, compatible, reasons, rules, blocked}] | null   # host names
     pairs_expanded: bool
 """
 
@@ -112,7 +115,8 @@ def host_entry(name, facts):
                                  key=lambda e: _sort_key(e, 'parent', 'type')),
             'sriov': sorted((_sriov_entry(s) for s in facts.get('sriov') or []), key=lambda e: _sort_key(e, 'pf')),
         },
-        'evacuation': {'evacuable': True, 'destinations': [], 'blocked': []},
+        'evacuation': {'evacuable': True, 'single_host': True, 'destinations': 0, 'destination_classes': [],
+                       'blocked': []},
         'warnings': [str(w) for w in facts.get('warnings') or []],
     }
 
@@ -133,6 +137,15 @@ def class_profile(host):
     ]
 
 
+def _verdict_entry(verdict, **names):
+    entry = dict(names)
+    entry['compatible'] = bool(verdict['compatible'])
+    entry['reasons'] = [str(r) for r in verdict.get('reasons') or []]
+    entry['rules'] = [str(r) for r in verdict.get('rules') or []]
+    entry['blocked'] = [{'type': _str(b.get('type')), 'count': b.get('count')} for b in verdict.get('blocked') or []]
+    return entry
+
+
 class PairIndex(object):
     """Directed host-pair verdicts, from expanded pairs or from classes (no n^2 storage)."""
 
@@ -149,8 +162,9 @@ class PairIndex(object):
         entry = self._classes.get((self._class_of.get(source), self._class_of.get(destination)))
         if entry is None:
             return None
-        return {'source': source, 'destination': destination,
-                'compatible': entry['compatible'], 'reasons': entry['reasons']}
+        pair = dict(entry)
+        pair.update(source=source, destination=destination)
+        return pair
 
     def __iter__(self):
         names = sorted(self._class_of)
@@ -162,14 +176,16 @@ class PairIndex(object):
 
 def build_model(facts_by_host, classes, class_verdicts, pair_verdicts=None, evacuation=None,
                 hosts_without_facts=None, facts_source='gathered', generated_at=None, rules=None,
-                pairs_max_hosts=500):
+                pair_details_max_hosts=200):
     """Assemble the report model.
 
     :param facts_by_host: ``{host: vfio facts}`` of the hosts that have facts.
     :param classes: ``{class_id: [host, ...]}``: every host of ``facts_by_host`` in one class.
-    :param class_verdicts: ``{(source_class, destination_class): (compatible, [reason, ...])}``.
-    :param pair_verdicts: optional ``{(source_host, destination_host): (compatible, reasons)}``
-        overriding the class verdict for a host pair (when the engine gave host-level reasons).
+    :param class_verdicts: ``{(source_class, destination_class): verdict}`` where a verdict is
+        ``{'compatible': bool, 'reasons': [str], 'rules': [str], 'blocked': [{'type', 'count'}]}``
+        (``rules``: the rules that refused; ``blocked``: the device types left without a place).
+    :param pair_verdicts: optional ``{(source_host, destination_host): verdict}`` overriding
+        the class verdict for a host pair.
     :param evacuation: optional ``{host: {'evacuable': bool, 'destinations': [host],
         'blocked': [{'device', 'vm', 'type', 'reasons'}]}}``.
     """
@@ -198,8 +214,7 @@ def build_model(facts_by_host, classes, class_verdicts, pair_verdicts=None, evac
             verdict = class_verdicts.get((src, dst))
             if verdict is None:
                 continue
-            class_matrix.append({'source': src, 'destination': dst, 'compatible': bool(verdict[0]),
-                                 'reasons': [str(r) for r in verdict[1]]})
+            class_matrix.append(_verdict_entry(verdict, source=src, destination=dst))
 
     model = {
         'report_version': REPORT_VERSION,
@@ -213,14 +228,13 @@ def build_model(facts_by_host, classes, class_verdicts, pair_verdicts=None, evac
         'pairs_expanded': False,
     }
     total = len(names) * (len(names) - 1)
-    expand = len(names) <= pairs_max_hosts
+    expand = len(names) <= pair_details_max_hosts
     if expand or pair_verdicts:
         pairs = []
         for pair in PairIndex(model):
             override = (pair_verdicts or {}).get((pair['source'], pair['destination']))
             if override is not None:
-                pair = {'source': pair['source'], 'destination': pair['destination'],
-                        'compatible': bool(override[0]), 'reasons': [str(r) for r in override[1]]}
+                pair = _verdict_entry(override, source=pair['source'], destination=pair['destination'])
             pairs.append(pair)
         compatible = sum(1 for p in pairs if p['compatible'])
         model['pairs'] = pairs
@@ -256,3 +270,149 @@ def check_model(model):
     for key in ('summary', 'hosts', 'classes', 'class_matrix'):
         if key not in model:
             raise ReportError('the report model has no %r' % key)
+
+
+def reason_lines(unplaced):
+    """Readable reasons for one verdict, from the engine's ``unplaced`` entries.
+
+    For each device type left without a place, the reasons of its *nearest misses*: the
+    candidate slots on the destination refused by the fewest rules (a slot that is compatible
+    but taken counts as one), since those say what would have to change. One line per
+    distinct message, prefixed with how many devices of that type are left over:
+    ``"3 x nvidia-230: NVIDIA vGPU migrates only between identical host driver versions: ..."``,
+    then how many other candidates differ in more ways. Device ids, VM names and candidate
+    addresses are left out on purpose: a class verdict stands for every host of the class,
+    whose ids differ.
+    """
+    lines, rules, blocked = [], [], []
+    for entry in unplaced or []:
+        label = '%s x %s' % (entry.get('count', 1), entry.get('type') or 'device')
+        blocked.append({'type': entry.get('type'), 'count': entry.get('count', 1)})
+        by_candidate = []
+        for reason in entry.get('reasons') or []:
+            key = reason.get('candidate')
+            for group in by_candidate:
+                if group[0] == key:
+                    group[1].append(reason)
+                    break
+            else:
+                by_candidate.append((key, [reason]))
+        if not by_candidate:
+            lines.append('%s: no place on the destination' % label)
+            continue
+        fewest = min(len(group[1]) for group in by_candidate)
+        nearest = [group for group in by_candidate if len(group[1]) == fewest]
+        for _, reasons in nearest:
+            for reason in reasons:
+                line = '%s: %s' % (label, reason.get('message') or reason.get('rule'))
+                if line not in lines:
+                    lines.append(line)
+                if reason.get('rule') and reason['rule'] not in rules:
+                    rules.append(reason['rule'])
+        others = len(by_candidate) - len(nearest)
+        if others:
+            lines.append('%s: %d other candidate(s) on the destination differ in more ways' % (label, others))
+    return {'reasons': lines, 'rules': rules, 'blocked': blocked}
+
+
+def from_matrix(matrix):
+    """Classes and class verdicts from the output of ``vfio.migration.compat_matrix``.
+
+    :returns: ``(classes, class_verdicts)`` as :func:`build_model` takes them.
+    """
+    if not isinstance(matrix, dict) or not isinstance(matrix.get('classes'), list) \
+            or not isinstance(matrix.get('verdicts'), dict):
+        raise ReportError('matrix must be the result of vfio.migration.compat_matrix '
+                          '(a dictionary with classes and verdicts)')
+    classes = dict((c['id'], list(c['hosts'])) for c in matrix['classes'])
+    verdicts = {}
+    for src, row in matrix['verdicts'].items():
+        for dst, verdict in row.items():
+            entry = reason_lines(verdict.get('unplaced'))
+            entry['compatible'] = bool(verdict.get('compatible'))
+            verdicts[(src, dst)] = entry
+    return classes, verdicts
+
+
+def evacuation_view(facts_by_host, classes, class_verdicts):
+    """Per host: can every device in use leave it, and what cannot.
+
+    From the class verdicts alone (no extra engine run): a host is evacuable when one other
+    host takes all its devices in use, or when each of its blocked device types has at least
+    one destination that takes that type (the VMs would be spread). A device type refused by
+    every other host makes the host impossible to evacuate; those devices are listed with
+    the reasons of the destination that came nearest (fewest reasons).
+
+    :returns: ``{host: {'evacuable', 'single_host', 'destinations', 'destination_classes',
+        'blocked': [{'device', 'vm', 'type', 'reasons'}]}}``.
+    """
+    size = dict((cid, len(members)) for cid, members in classes.items())
+    result = {}
+    for src, members in classes.items():
+        row = [(dst, class_verdicts[(src, dst)]) for dst in classes
+               if (src, dst) in class_verdicts and (dst != src or size[src] > 1)]
+        good = [dst for dst, verdict in row if verdict['compatible']]
+        destinations = sum(size[dst] - (dst == src) for dst in good)
+        stuck = {}
+        if not good:
+            types = []
+            for _, verdict in row:
+                for entry in verdict['blocked']:
+                    if entry['type'] not in types:
+                        types.append(entry['type'])
+            for vtype in types:
+                refusing = [(dst, verdict) for dst, verdict in row
+                            if any(b['type'] == vtype for b in verdict['blocked'])]
+                if len(refusing) == len(row):
+                    prefix = '%s: ' % vtype
+                    best = None
+                    for dst, verdict in refusing:
+                        lines = [r for r in verdict['reasons'] if r.split(' x ', 1)[-1].startswith(prefix)]
+                        if best is None or len(lines) < len(best[1]):
+                            best = (dst, lines)
+                    stuck[vtype] = best
+        for host in members:
+            blocked = []
+            for dev in sorted(facts_by_host[host].get('devices') or [], key=lambda d: str(d.get('id'))):
+                if not dev.get('in_use'):
+                    continue
+                if (not row and not good) or dev.get('type') in stuck:
+                    nearest = stuck.get(dev.get('type'))
+                    if nearest is None:
+                        reasons = ['no other host in the report']
+                    else:
+                        example = sorted(classes[nearest[0]])[0]
+                        reasons = ['nearest: %s (class %s)' % (example, nearest[0])] + nearest[1]
+                    blocked.append({'device': _str(dev.get('id')), 'vm': _str(dev['in_use'].get('vm')),
+                                    'type': _str(dev.get('type')), 'reasons': reasons})
+            result[host] = {'evacuable': not blocked, 'single_host': bool(good), 'destinations': destinations,
+                            'destination_classes': good, 'blocked': blocked}
+    return result
+
+
+def rules_label(spec):
+    """A short description of the ``rules`` argument, for the report's header."""
+    if spec is None:
+        return ['shipped rules']
+    if isinstance(spec, str):
+        return ['shipped rules', spec]
+    if isinstance(spec, dict):
+        label = ['shipped rules'] if spec.get('defaults', True) else []
+        files = spec.get('files') or []
+        label.extend([files] if isinstance(files, str) else [str(f) for f in files])
+        inline = spec.get('rules') or []
+        count = 1 if isinstance(inline, dict) else len(inline)
+        if count:
+            label.append('%d inline rule(s)' % count)
+        disabled = spec.get('disable') or []
+        if disabled:
+            label.append('disabled: %s' % ', '.join([disabled] if isinstance(disabled, str) else
+                                                    [str(d) for d in disabled]))
+        return label
+    if isinstance(spec, (list, tuple)):
+        label = ['shipped rules'] + [item for item in spec if isinstance(item, str)]
+        inline = len([item for item in spec if not isinstance(item, str)])
+        if inline:
+            label.append('%d inline rule(s)' % inline)
+        return label
+    return [str(spec)]

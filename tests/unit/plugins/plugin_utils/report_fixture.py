@@ -66,16 +66,20 @@ def engine_view():
     for src in classes:
         for dst in classes:
             if src == dst or src == 'C2' or (src == 'C1' and dst == 'C2'):
-                verdicts[(src, dst)] = (True, [])
+                verdicts[(src, dst)] = {'compatible': True, 'reasons': [], 'rules': [], 'blocked': []}
             elif src == 'C3':
-                verdicts[(src, dst)] = (False, [VERSION_REASON])
+                verdicts[(src, dst)] = {'compatible': False, 'reasons': [VERSION_REASON], 'rules': ['software_version'],
+                                        'blocked': [{'type': 'nvidia-230', 'count': 1}]}
             else:
-                verdicts[(src, dst)] = (False, ['no capacity for nvidia-230 on the destination', 'echo: ' + HOSTILE])
+                verdicts[(src, dst)] = {'compatible': False,
+                                        'reasons': ['no capacity for nvidia-230 on the destination', 'echo: ' + HOSTILE],
+                                        'rules': ['capacity'], 'blocked': [{'type': 'nvidia-230', 'count': 1}]}
     evacuation = {
-        'kvm-c': {'evacuable': False, 'destinations': [],
+        'kvm-c': {'evacuable': False, 'single_host': False, 'destinations': 0, 'destination_classes': [],
                   'blocked': [{'device': '0b7e1c11-2f3a-4d5e-8f90-a1b2c3d4e5f6', 'vm': 'db01', 'type': 'nvidia-230',
                                'reasons': [VERSION_REASON]}]},
-        'kvm-a': {'evacuable': True, 'destinations': ['kvm-b'], 'blocked': []},
+        'kvm-a': {'evacuable': True, 'single_host': True, 'destinations': 1, 'destination_classes': ['C2'],
+                  'blocked': []},
     }
     return classes, verdicts, evacuation
 

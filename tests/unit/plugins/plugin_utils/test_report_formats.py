@@ -64,16 +64,18 @@ def test_csv_has_one_row_per_directed_pair():
     assert len(rows) == 4 * 3
     row = [r for r in rows if (r['source'], r['destination']) == ('kvm-c', 'kvm-a')][0]
     assert row == {'source': 'kvm-c', 'destination': 'kvm-a', 'compatible': 'false', 'source_class': 'C3',
-                   'destination_class': 'C1', 'reasons': VERSION_REASON}
+                   'destination_class': 'C1', 'rules': 'software_version', 'reasons': VERSION_REASON}
 
 
-def test_csv_rows_do_not_need_expanded_pairs():
-    assert rr.render(model(pairs_max_hosts=0), 'csv') == rr.render(model(), 'csv')
+def test_csv_above_the_detail_limit_has_every_pair_but_no_reason_text():
+    full = list(csv.DictReader(io.StringIO(rr.render(model(), 'csv'))))
+    lean = list(csv.DictReader(io.StringIO(rr.render(model(pair_details_max_hosts=0), 'csv'))))
+    assert [dict(r, reasons='') for r in full] == lean
 
 
 def test_csv_keeps_hostile_text_in_one_cell_and_defuses_formulas():
     rows = list(csv.reader(io.StringIO(rr.render(model(), 'csv'))))
-    assert all(len(r) == 6 for r in rows)
+    assert all(len(r) == 7 for r in rows)
     assert HOSTILE_HOST in [r[0] for r in rows]
     assert cell(FORMULA_VM) == "'" + FORMULA_VM
     assert cell('-1+2') == "'-1+2" and cell('@SUM(A1)') == "'@SUM(A1)" and cell('kvm-a') == 'kvm-a'

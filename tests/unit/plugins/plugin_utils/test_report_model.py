@@ -27,21 +27,23 @@ def test_pairs_carry_the_class_verdict_and_its_reasons():
     m = model()
     pairs = dict(((p['source'], p['destination']), p) for p in m['pairs'])
     assert len(pairs) == 12 and m['pairs_expanded'] is True
-    assert pairs[('kvm-a', 'kvm-b')] == {'source': 'kvm-a', 'destination': 'kvm-b', 'compatible': True, 'reasons': []}
+    assert pairs[('kvm-a', 'kvm-b')] == {'source': 'kvm-a', 'destination': 'kvm-b', 'compatible': True,
+                                         'reasons': [], 'rules': [], 'blocked': []}
     assert pairs[('kvm-c', 'kvm-a')]['compatible'] is False
     assert pairs[('kvm-c', 'kvm-a')]['reasons'] == [VERSION_REASON]
     assert ('kvm-a', 'kvm-a') not in pairs
 
 
 def test_pairs_are_left_out_above_the_limit_but_counted():
-    m = model(pairs_max_hosts=3)
+    m = model(pair_details_max_hosts=3)
     assert m['pairs'] is None and m['pairs_expanded'] is False
     assert m['summary']['compatible_pairs'] == 4
     assert [p['reasons'] for p in rm.PairIndex(m) if p['source'] == 'kvm-c'] == [[VERSION_REASON]] * 3
 
 
 def test_a_pair_verdict_overrides_its_class():
-    m = model(pair_verdicts={('kvm-b', 'kvm-a'): (False, ['no free nvidia-230 instance on 0000:3b:00.0'])})
+    m = model(pair_verdicts={('kvm-b', 'kvm-a'): {'compatible': False, 'rules': ['capacity'],
+                                                  'reasons': ['no free nvidia-230 instance on 0000:3b:00.0']}})
     pair = [p for p in m['pairs'] if (p['source'], p['destination']) == ('kvm-b', 'kvm-a')][0]
     assert pair['compatible'] is False and pair['reasons'] == ['no free nvidia-230 instance on 0000:3b:00.0']
     assert m['summary']['compatible_pairs'] == 3
@@ -57,7 +59,8 @@ def test_hosts_are_sorted_and_describe_devices_and_capacity():
     assert a['capacity']['mdev_types'][0]['available_instances'] == 15
     b = [h for h in m['hosts'] if h['name'] == 'kvm-b'][0]
     assert b['capacity']['sriov'][0]['free_vfs'] == 6
-    assert a['evacuation'] == {'evacuable': True, 'destinations': ['kvm-b'], 'blocked': []}
+    assert a['evacuation'] == {'evacuable': True, 'single_host': True, 'destinations': 1,
+                               'destination_classes': ['C2'], 'blocked': []}
 
 
 def test_class_profiles_describe_the_offer():
