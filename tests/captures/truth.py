@@ -1,0 +1,174 @@
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Ground truth recorded by the kernel lane, and its comparison with vfio facts.
+
+The guest's tests/kernel/guest/truth.sh writes one tab-separated record a line
+("KIND [ID] key=value ..."), read with nothing but ls/readlink/cat, independently of the
+module. ``parse`` turns that text into dicts; ``compare`` lists every way in which a
+``vfio`` facts dict (schema_version 1) disagrees with it. Used both by the QEMU lane and by
+the unit tests that run the module's reader on the committed captures.
+"""
+
+
+def parse(text):
+    truth = {'kernel': None, 'iommu_groups': None, 'pci': {}, 'pf': {}, 'mdev_types': {},
+             'mdev': {}, 'holders': []}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        fields = line.split('\t')
+        kind = fields[0]
+        if kind in ('pci', 'pf', 'mdev'):
+            ident, pairs = fields[1], fields[2:]
+        else:
+            ident, pairs = None, fields[1:]
+        rec = {}
+        for pair in pairs:
+            key, _sep, value = pair.partition('=')
+            rec[key] = value
+        if kind == 'kernel':
+            truth['kernel'] = rec['release']
+        elif kind == 'iommu':
+            truth['iommu_groups'] = int(rec['groups'])
+        elif kind in ('pci', 'pf', 'mdev'):
+            truth[kind][ident] = rec
+        elif kind == 'mdev_type':
+            truth['mdev_types'][(rec['parent'], rec['type'])] = rec
+        elif kind == 'holder':
+            rec['pid'] = int(rec['pid'])
+            truth['holders'].append(rec)
+        else:
+            raise ValueError('unknown ground-truth record: %r' % line)
+    return truth
+
+
+def _none(value):
+    return None if value in ('', '-') else value
+
+
+def _diff(problems, where, field, got, want):
+    if got != want:
+        problems.append('%s: %s is %r, ground truth says %r' % (where, field, got, want))
+
+
+def compare(facts, truth):
+    """Every disagreement between a vfio facts dict and parsed ground truth, as sentences."""
+    if not isinstance(facts, dict):
+        return ['no vfio facts (got %r)' % (facts,)]
+    problems = []
+    host = facts.get('host') or {}
+    _diff(problems, 'host', 'kernel_release', host.get('kernel_release'), truth['kernel'])
+    iommu = host.get('iommu') or {}
+    _diff(problems, 'host', 'iommu.enabled', iommu.get('enabled'), truth['iommu_groups'] > 0)
+    groups = iommu.get('groups')
+    if isinstance(groups, list):
+        groups = len(groups)
+    _diff(problems, 'host', 'iommu.groups', groups, truth['iommu_groups'])
+
+    devices = {d.get('id'): d for d in facts.get('devices') or []}
+    held = {}
+    for h in truth['holders']:
+        held.setdefault(h['group'], h)
+
+    pci = {i: d for i, d in devices.items() if d.get('kind') == 'pci'}
+    for missing in sorted(set(truth['pci']) - set(pci)):
+        problems.append('pci %s is bound to %s but missing from devices'
+                        % (missing, truth['pci'][missing]['driver']))
+    for extra in sorted(set(pci) - set(truth['pci'])):
+        problems.append('pci %s is in devices but not bound to a VFIO driver' % extra)
+    for ident in sorted(set(pci) & set(truth['pci'])):
+        d, t = pci[ident], truth['pci'][ident]
+        where = 'pci ' + ident
+        _diff(problems, where, 'driver', d.get('driver'), t['driver'])
+        _diff(problems, where, 'iommu_group', d.get('iommu_group'), t['group'])
+        _diff(problems, where, 'parent', d.get('parent'), _none(t['parent']))
+        _diff(problems, where, 'device_api', d.get('device_api'), 'vfio-pci')
+        _diff(problems, where, 'type', d.get('type'), 'pci-%s:%s:%s:%s' % (
+            t['vendor'], t['device'], t['subsystem_vendor'], t['subsystem_device']))
+        ids = d.get('pci') or {}
+        for key in ('vendor', 'device', 'subsystem_vendor', 'subsystem_device', 'class',
+                    'revision'):
+            _diff(problems, where, 'pci.' + key, ids.get(key), t[key])
+        numa = int(t['numa_node'])
+        _diff(problems, where, 'numa_node', d.get('numa_node'), None if numa < 0 else numa)
+
+    mdev = {i: d for i, d in devices.items() if d.get('kind') == 'mdev'}
+    for missing in sorted(set(truth['mdev']) - set(mdev)):
+        problems.append('mdev %s exists but is missing from devices' % missing)
+    for extra in sorted(set(mdev) - set(truth['mdev'])):
+        problems.append('mdev %s is in devices but does not exist' % extra)
+    for ident in sorted(set(mdev) & set(truth['mdev'])):
+        d, t = mdev[ident], truth['mdev'][ident]
+        where = 'mdev ' + ident
+        _diff(problems, where, 'type', d.get('type'), t['type'])
+        _diff(problems, where, 'parent', d.get('parent'), t['parent'])
+        _diff(problems, where, 'iommu_group', d.get('iommu_group'), t['group'])
+        _diff(problems, where, 'device_api', d.get('device_api'),
+              truth['mdev_types'].get((t['parent'], t['type']), {}).get('device_api'))
+
+    for ident in sorted(set(truth['pci']) | set(truth['mdev'])):
+        d = devices.get(ident)
+        if d is None:
+            continue
+        group = (truth['pci'].get(ident) or truth['mdev'].get(ident))['group']
+        h = held.get(group)
+        in_use = d.get('in_use')
+        where = '%s %s' % (d.get('kind'), ident)
+        if h is None:
+            if in_use:
+                problems.append('%s: in_use is %r but no process holds group %s'
+                                % (where, in_use, group))
+            continue
+        if not isinstance(in_use, dict):
+            problems.append('%s: in_use is %r, ground truth says pid %d (vm %s) holds %s'
+                            % (where, in_use, h['pid'], h['vm'], h['node']))
+            continue
+        _diff(problems, where, 'in_use.pid', in_use.get('pid'), h['pid'])
+        _diff(problems, where, 'in_use.vm', in_use.get('vm'), _none(h['vm']))
+
+    types = {(t.get('parent'), t.get('type')): t for t in facts.get('mdev_types') or []}
+    for missing in sorted(set(truth['mdev_types']) - set(types)):
+        problems.append('mdev type %s on %s is missing from mdev_types' % (missing[1], missing[0]))
+    for extra in sorted(k for k in set(types) - set(truth['mdev_types']) if k[0] is not None):
+        if any(p == extra[0] for p, _t in truth['mdev_types']):
+            problems.append('mdev type %s on %s is in mdev_types but not in sysfs'
+                            % (extra[1], extra[0]))
+    for key in sorted(set(types) & set(truth['mdev_types'])):
+        d, t = types[key], truth['mdev_types'][key]
+        where = 'mdev type %s on %s' % (key[1], key[0])
+        _diff(problems, where, 'available_instances', d.get('available_instances'),
+              int(t['available']))
+        _diff(problems, where, 'device_api', d.get('device_api'), t['device_api'])
+        _diff(problems, where, 'name', d.get('name'), _none(t['name']))
+        _diff(problems, where, 'description', d.get('description'), _none(t['description']))
+
+    sriov = {s.get('pf'): s for s in facts.get('sriov') or []}
+    for missing in sorted(set(truth['pf']) - set(sriov)):
+        problems.append('SR-IOV PF %s is missing from sriov' % missing)
+    for ident in sorted(set(truth['pf']) & set(sriov)):
+        s, t = sriov[ident], truth['pf'][ident]
+        where = 'sriov ' + ident
+        _diff(problems, where, 'driver', s.get('driver'), _none(t['driver']))
+        _diff(problems, where, 'totalvfs', s.get('totalvfs'), int(t['totalvfs']))
+        _diff(problems, where, 'numvfs', s.get('numvfs'), int(t['numvfs']))
+    return problems
+
+
+def compare_capacity(before, after):
+    """The lane's own sanity check: creating one instance lowered available_instances."""
+    problems = []
+    new = set(after['mdev']) - set(before['mdev'])
+    if len(new) != 1:
+        problems.append('expected exactly one new mdev between the two phases, got %s'
+                        % sorted(new))
+        return problems
+    t = after['mdev'][new.pop()]
+    key = (t['parent'], t['type'])
+    was = int(before['mdev_types'][key]['available'])
+    now = int(after['mdev_types'][key]['available'])
+    if now != was - 1:
+        problems.append('available_instances of %s went from %d to %d after creating one'
+                        % (key[1], was, now))
+    return problems

@@ -1,0 +1,127 @@
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""vfio_facts on sysfs trees captured from real kernels (tests/captures/, made by tests/kernel/).
+
+Each capture was taken from a Debian kernel booted under QEMU with intel-iommu, NVMe
+SR-IOV VFs and an e1000e function on vfio-pci, mtty/mdpy/mbochs mdevs and two processes
+named like QEMU VMs holding VFIO groups. Next to the tree it keeps the ground truth that a
+shell script read in the guest; the module's reader must agree with it on every kernel.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import pytest
+
+from ansible_collections.vfio.migration.plugins.module_utils._facts import gather
+
+CAPTURES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'captures')
+
+
+def _import(name):
+    spec = importlib.util.spec_from_file_location('vfio_captures_' + name, os.path.join(CAPTURES_DIR, name + '.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+load = _import('load')
+truth = _import('truth')
+CAPTURES = load.captures(CAPTURES_DIR)
+SIDE_EFFECT_NAMES = {'config', 'rom', 'vpd', 'remove', 'rescan', 'reset', 'create', 'new_id', 'remove_id',
+                     'bind', 'unbind', 'drivers_probe'}
+
+
+def _series(path):
+    return os.path.basename(path).split('-', 1)[1].rsplit('.json.xz', 1)[0]
+
+
+@pytest.fixture(params=CAPTURES, ids=[_series(p) for p in CAPTURES])
+def captured(request, tmp_path):
+    roots = load.load(request.param, str(tmp_path))
+    roots['truth'] = truth.parse(roots['ground_truth'])
+    roots['facts'] = gather(sysfs_root=roots['sysfs_root'], proc_root=roots['proc_root'],
+                            dev_root=roots['dev_root'])
+    return roots
+
+
+def test_captures_cover_debian_6_1_and_6_12():
+    assert {'6.1', '6.12'} <= set(_series(p) for p in CAPTURES)
+
+
+def test_facts_agree_with_the_ground_truth_of_the_guest(captured):
+    assert truth.compare(captured['facts'], captured['truth']) == []
+
+
+def test_a_real_tree_reads_without_warnings(captured):
+    # a warning here means the module now reads something the capture lacks: re-run
+    # `VFIO_KERNEL_UPDATE_CAPTURES=1 make test-kernel` (or a real kernel disagrees with it)
+    assert captured['facts']['warnings'] == []
+
+
+def test_the_scenario_is_all_there(captured):
+    facts, kernel = captured['facts'], captured['kernel']
+    assert facts['host']['kernel_release'] == kernel
+    assert facts['host']['iommu']['enabled'] is True
+    kinds = sorted(d['kind'] for d in facts['devices'])
+    assert kinds == ['mdev'] * 4 + ['pci'] * 3
+    vfs = [d for d in facts['devices'] if d['kind'] == 'pci' and d['parent']]
+    assert len(vfs) == 2 and all(d['pci']['vendor'] == '1b36' and d['pci']['class'] == '010802' for d in vfs)
+    assert sorted(d['type'] for d in facts['devices'] if d['kind'] == 'mdev') == [
+        'mbochs-medium', 'mdpy-xga', 'mtty-1', 'mtty-2']
+    assert [(p['pf'], p['driver'], p['totalvfs'], p['numvfs']) for p in facts['sriov']] == [
+        (vfs[0]['parent'], 'nvme', 2, 2)]
+
+
+def test_vms_holding_groups_are_named(captured):
+    held = dict((d['type'], d['in_use']) for d in captured['facts']['devices'] if d['in_use'])
+    assert sorted(v['vm'] for v in held.values()) == ['kvm-test-vm', 'mdev-vm']
+    assert held['mtty-2']['vm'] == 'mdev-vm'
+    assert held['mtty-2']['holder'].startswith('/dev/vfio/')
+
+
+def test_mtty_capacity_counts_ports_left(captured):
+    # 24 ports; one dual-port (mtty-2) and one single-port (mtty-1) instance exist
+    avail = dict((t['type'], t['available_instances']) for t in captured['facts']['mdev_types']
+                 if t['parent'] == 'mtty')
+    assert avail == {'mtty-1': 21, 'mtty-2': 10}
+
+
+def test_mdev_parents_are_virtual_devices(captured):
+    for device in captured['facts']['devices']:
+        if device['kind'] == 'mdev':
+            assert device['pci'] is None
+            assert device['parent'] == device['type'].split('-')[0]
+
+
+def test_captures_hold_nothing_read_with_side_effects():
+    for archive in CAPTURES:
+        doc = load.read(archive)
+        bad = [p for p in doc['entries'] if os.path.basename(p) in SIDE_EFFECT_NAMES
+               or os.path.basename(p).startswith('resource')]
+        # links named like that (e.g. a driver's "bind" never is one) would be harmless; files are not
+        assert [p for p in bad if not isinstance(doc['entries'][p], dict)] == []
+
+
+def test_loader_restores_links_files_and_device_nodes(tmp_path):
+    roots = load.load(CAPTURES[0], str(tmp_path))
+    sysfs = roots['sysfs_root']
+    devices = os.path.join(sysfs, 'bus', 'pci', 'devices')
+    some = sorted(os.listdir(devices))[0]
+    assert os.readlink(os.path.join(devices, some)).startswith('../../../devices/')
+    with open(os.path.join(devices, some, 'vendor')) as f:
+        assert f.read().startswith('0x')
+    assert os.path.isfile(os.path.join(roots['dev_root'], 'vfio', 'vfio'))
+    with open(os.path.join(roots['proc_root'], 'sys', 'kernel', 'osrelease')) as f:
+        assert f.read().strip() == roots['kernel']
+
+
+def test_loader_refuses_paths_outside_the_three_roots(tmp_path):
+    with pytest.raises(ValueError):
+        load._local(str(tmp_path), '/etc/passwd')  # pylint: disable=protected-access
+    with pytest.raises(ValueError):
+        load._local(str(tmp_path), '/sys/../etc/passwd')  # pylint: disable=protected-access
