@@ -142,7 +142,6 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vfio.migration.plugins.plugin_utils import _report_model as model
-from ansible_collections.vfio.migration.plugins.plugin_utils._filters import plain
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix
 from ansible_collections.vfio.migration.plugins.plugin_utils._schema import unwrap
 
@@ -157,11 +156,11 @@ def report_model(facts_by_host, matrix=None, rules=None, hosts_without_facts=Non
     if not isinstance(pair_details_max_hosts, int) or isinstance(pair_details_max_hosts, bool):
         raise AnsibleFilterError('vfio.migration.report_model: pair_details_max_hosts must be an integer')
     try:
-        facts = dict((str(name), unwrap(value)) for name, value in plain(facts_by_host).items())
-        rules = plain(rules)
+        facts = dict((str(name), unwrap(value)) for name, value in model.plain(facts_by_host).items())
+        rules = model.plain(rules)
         if matrix is None:
             matrix = compat_matrix(facts, rules=rules)
-        matrix = plain(matrix)
+        matrix = model.plain(matrix)
         missing = sorted(set(facts) ^ set(matrix.get('hosts') or []))
         if missing:
             raise model.ReportError('the matrix and the facts are not about the same hosts (%s); compute the '
@@ -170,7 +169,7 @@ def report_model(facts_by_host, matrix=None, rules=None, hosts_without_facts=Non
         evac = model.evacuation_view(facts, classes, verdicts) if evacuation else None
         return model.build_model(
             facts, classes, verdicts, evacuation=evac,
-            hosts_without_facts=[str(h) for h in plain(hosts_without_facts) or []],
+            hosts_without_facts=[str(h) for h in model.plain(hosts_without_facts) or []],
             facts_source=facts_source, generated_at=None if generated_at is None else str(generated_at),
             rules=model.rules_label(rules), pair_details_max_hosts=pair_details_max_hosts)
     except AnsibleFilterError:

@@ -35,6 +35,29 @@ class ReportError(ValueError):
     """Raised for input the report cannot be built from; the message names host and field."""
 
 
+def plain(value):
+    """A copy of ``value`` made of exact dict, list, str, int, float, bool and None.
+
+    Ansible hands filters its own subclasses (``AnsibleUnsafeText`` ...), on which ``str()``
+    returns the subclass again and JMESPath's type checks fail; ``str.__str__`` copies.
+    """
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, dict) or (hasattr(value, 'keys') and hasattr(value, '__getitem__')):
+        return dict((plain(k), plain(value[k])) for k in value.keys())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    return value
+
+
 def _str(value):
     return None if value is None else str(value)
 

@@ -10,24 +10,13 @@ import json
 from ansible_collections.vfio.migration.plugins.plugin_utils._report_csv import render_csv
 from ansible_collections.vfio.migration.plugins.plugin_utils._report_html import render_html
 from ansible_collections.vfio.migration.plugins.plugin_utils._report_markdown import render_markdown
-from ansible_collections.vfio.migration.plugins.plugin_utils._report_model import REPORT_VERSION, check_model
+from ansible_collections.vfio.migration.plugins.plugin_utils._report_model import REPORT_VERSION, check_model, plain
 
 FORMATS = ('json', 'csv', 'markdown', 'html', 'summary')
 
 
-def _plain(value):
-    """Ansible hands filters its own str/dict/list subclasses; JSON wants the plain types."""
-    if isinstance(value, dict):
-        return dict((str(k), _plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
-
-
 def render_json(model):
-    return json.dumps(_plain(model), indent=2, sort_keys=True, ensure_ascii=False) + '\n'
+    return json.dumps(plain(model), indent=2, sort_keys=True, ensure_ascii=False) + '\n'
 
 
 def render_summary(model):
