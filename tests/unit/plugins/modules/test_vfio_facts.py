@@ -18,23 +18,41 @@ from ansible_collections.vfio.migration.plugins.module_utils._facts import gathe
 UUID = '2c3f0b2a-1b1e-4f6e-9a55-0d8f2e2f6a01'
 
 
+def _ansible_command(name):
+    """The ``ansible`` / ``ansible-playbook`` script of a real ansible-core installation.
+
+    Next to this interpreter when it has one (a virtualenv with ansible-core), else the
+    first on ``PATH`` that is not one of ansible-test's injected wrappers: module unit
+    tests under ``ansible-test units`` may not import ``ansible.cli``, so the CLI runs as
+    its own process with its own interpreter and a clean environment.
+    """
+    local = os.path.join(os.path.dirname(sys.executable), name)
+    candidates = [local] + [os.path.join(d, name) for d in os.environ.get('PATH', '').split(os.pathsep) if d]
+    for path in candidates:
+        if 'ansible-test-' in path or not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            continue
+        return [path]
+    raise AssertionError('no %s command next to %s or on PATH' % (name, sys.executable))
+
+
 def run(cli, args, collections_path, tmp_path, extra_env=None):
-    """Run ``ansible`` (``cli='adhoc'``) or ``ansible-playbook`` with this interpreter."""
-    code = 'import sys; from ansible.cli.%s import main; sys.argv[0] = "ansible"; sys.exit(main())' % cli
+    """Run ``ansible`` (``cli='adhoc'``) or ``ansible-playbook``."""
+    command = _ansible_command('ansible' if cli == 'adhoc' else 'ansible-playbook')
     env = dict(os.environ)
+    for name in list(env):
+        if name.startswith('ANSIBLE_') or name in ('PYTHONPATH', 'PYTEST_ADDOPTS'):
+            del env[name]       # ansible-test's restricted import path and settings are not for the CLI
     env.update({
         'ANSIBLE_COLLECTIONS_PATH': collections_path,
         'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-tmp'),
         'ANSIBLE_HOME': str(tmp_path / 'ansible-home'),
         'ANSIBLE_NOCOLOR': '1',
         'ANSIBLE_FORCE_COLOR': '0',
-        'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
         'ANSIBLE_LOCALHOST_WARNING': '0',
         'ANSIBLE_INVENTORY_UNPARSED_WARNING': '0',
     })
-    env.pop('ANSIBLE_CONFIG', None)
     env.update(extra_env or {})
-    return subprocess.run([sys.executable, '-c', code] + args, env=env, cwd=str(tmp_path),
+    return subprocess.run(command + args, env=env, cwd=str(tmp_path),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
 
 
