@@ -50,9 +50,10 @@ class _Demand(object):
 
     __slots__ = ('keys', 'counts', 'reps', 'total')
 
-    def __init__(self, model):
+    def __init__(self, model=None, demands=None):
         self.keys, self.counts, self.reps = [], {}, {}
-        for group in model.vms.values():
+        groups = model.vms.values() if model is not None else [demands]
+        for group in groups:
             for demand in group:
                 if demand.key not in self.counts:
                     self.keys.append(demand.key)
@@ -70,14 +71,23 @@ class _Offer(object):
 
     __slots__ = ('keys', 'caps', 'reps')
 
-    def __init__(self, model):
+    def __init__(self, model=None, pools=None, caps=None):
         self.keys, self.caps, self.reps = [], {}, {}
-        for pool in model.pools:
+        for pool in (model.pools if model is not None else pools):
+            left = pool.capacity if caps is None else caps.get(pool.id, pool.capacity)
+            if left <= 0:
+                continue
             if pool.key not in self.caps:
                 self.keys.append(pool.key)
                 self.reps[pool.key] = pool
                 self.caps[pool.key] = 0
-            self.caps[pool.key] += pool.capacity
+            self.caps[pool.key] += left
+
+    def signature(self):
+        return tuple(sorted(self.caps.items(), key=repr))
+
+    def total(self):
+        return sum(self.caps.values())
 
 
 class _Verdicts(object):

@@ -24,7 +24,9 @@ that said no, ``capacity`` (compatible but taken by other placed devices), or
 
 from __future__ import annotations
 
-__all__ = ['Matcher', 'place', 'Placement']
+from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import Pool
+
+__all__ = ['Matcher', 'place', 'Placement', 'with_capacity']
 
 
 class Matcher(object):
@@ -118,12 +120,25 @@ def _tag(reasons, pool, count):
     return out
 
 
+def with_capacity(pools, caps):
+    """Copies of ``pools`` with the capacities of ``caps`` (pool id -> slots left); empty ones dropped."""
+    out = []
+    for pool in pools:
+        left = caps.get(pool.id, pool.capacity)
+        if left > 0:
+            clone = Pool.__new__(Pool)
+            for attr in Pool.__slots__:
+                setattr(clone, attr, getattr(pool, attr))
+            clone.capacity = left
+            out.append(clone)
+    return out
+
+
 def place(demands, pools, comparator, budget=20000):
     """Place ``demands`` (a list of :class:`Demand`) on ``pools`` (list of :class:`Pool`).
 
     Capacities are the pools' ``capacity``; pools are not changed. Returns a :class:`Placement`.
     """
-    n = len(demands)
     adj, refused = [], []
     for demand in demands:
         ok_idx, ref = _candidates(comparator, demand, pools)

@@ -63,3 +63,19 @@ def test_compat_matrix_filter():
         ('a', 'b', True), ('b', 'a', True)]
     with pytest.raises(AnsibleFilterError, match='vfio.migration.compat_matrix: expand must be true or false'):
         matrix({}, expand='yes')
+
+
+def test_migration_plan_and_upgrade_order_filters():
+    from ansible_collections.vfio.migration.plugins.filter.migration_plan import FilterModule as PlanFilters
+    from ansible_collections.vfio.migration.plugins.filter.upgrade_order import FilterModule as OrderFilters
+    plan = PlanFilters().filters()['migration_plan']
+    order = OrderFilters().filters()['upgrade_order']
+    facts = {'a': host(dev('g0', vm='web', **Q1)), 'b': host(offer('0000:3b:00.0', T4, 'nvidia-230', 1))}
+    result = plan(facts, drain=['a'])
+    assert result['feasible'] and result['waves'][0]['moves'][0]['destination'] == 'b'
+    with pytest.raises(AnsibleFilterError, match='vfio.migration.migration_plan: drain must list the hosts to empty'):
+        plan(facts)
+    result = order(facts, {'hosts': ['a'], 'versions': {'nvidia': '550.54.16'}})
+    assert result['order'] == ['a']
+    with pytest.raises(AnsibleFilterError, match='vfio.migration.upgrade_order: targets must be a mapping'):
+        order(facts)
