@@ -1,0 +1,578 @@
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The simulated-host builder against the kernel's sysfs layout (run: python -m pytest tests/sim)."""
+
+from __future__ import annotations
+
+import copy
+import glob
+import os
+import re
+import stat
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import simhost  # noqa: E402  pylint: disable=wrong-import-position
+
+HOST_FILES = sorted(glob.glob(os.path.join(HERE, 'hosts', '*.yml')))
+HOSTS = [os.path.splitext(os.path.basename(p))[0] for p in HOST_FILES]
+
+# deliberately dangling or looping links of hosts/broken-links.yml, relative to sys/devices
+BROKEN_LINKS = {
+    'pci0000:00/0000:00:01.0/0000:3b:00.2/driver',
+    'pci0000:00/0000:00:01.0/0000:3b:00.3/iommu_group',
+    'pci0000:00/0000:00:01.0/0000:3b:01.0/physfn',
+    'virtual/mtty/mtty/5c8b4a3e-0d51-4f0e-9b7a-7e5d1c2b3a40/mdev_type',
+}
+
+
+@pytest.fixture(scope='module')
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp('sim')
+    simhost.build_all(HOST_FILES, str(out))
+    return str(out)
+
+
+def read(path):
+    with open(path, 'rb') as handle:
+        return handle.read().decode('utf-8')
+
+
+def snapshot(root):
+    """Every entry below root: (relative path, kind, mode, content or link target)."""
+    entries = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, root)
+            st = os.lstat(full)
+            if stat.S_ISLNK(st.st_mode):
+                entries.append((rel, 'link', None, os.readlink(full)))
+            elif stat.S_ISDIR(st.st_mode):
+                entries.append((rel, 'dir', stat.S_IMODE(st.st_mode), None))
+            else:
+                with open(full, 'rb') as handle:
+                    data = handle.read()
+                entries.append((rel, 'file', stat.S_IMODE(st.st_mode), data))
+    return entries
+
+
+def pci_functions(host_root):
+    base = os.path.join(host_root, 'sys/bus/pci/devices')
+    return {name: os.path.realpath(os.path.join(base, name)) for name in sorted(os.listdir(base))}
+
+
+def rid(addr):
+    _, bus, devfn = addr.split(':')
+    dev, fn = devfn.split('.')
+    return (int(bus, 16) << 8) | (int(dev, 16) << 3) | int(fn)
+
+
+# --------------------------------------------------------------------------------------------
+# the library and the inventory
+# --------------------------------------------------------------------------------------------
+
+def test_library_has_the_hosts_the_project_needs():
+    assert len(HOSTS) >= 12
+    for host in ('t4-a', 't4-b', 't4-c', 'a100-sriov', 'cx6-a', 'cx6-b', 'gvtg', 's390', 'hisi',
+                 'qat', 'mtty-612', 'mtty-61', 'gpu-pt', 'empty', 'hostile', 'broken-links'):
+        assert host in HOSTS
+
+
+def test_every_description_names_its_file():
+    for path in HOST_FILES:
+        assert simhost.load_description(path)['host'] == os.path.splitext(os.path.basename(path))[0]
+
+
+def test_inventory_lists_every_host_with_its_roots():
+    with open(os.path.join(HERE, 'inventory.yml')) as handle:
+        inv = yaml.safe_load(handle)
+    all_vars = inv['all']['vars']
+    assert all_vars['ansible_connection'] == 'local'
+    assert all_vars['ansible_python_interpreter'] == '{{ ansible_playbook_python }}'
+    for key, sub in (('vfio_sysfs_root', 'sys'), ('vfio_proc_root', 'proc'), ('vfio_dev_root', 'dev')):
+        assert all_vars[key] == '{{ inventory_dir }}/build/{{ inventory_hostname }}/%s' % sub
+    groups = inv['all']['children']
+    assert sorted(groups['vfio_hosts']['hosts']) == HOSTS
+    for name in ('gpu_t4', 'nic_cx6', 'ibm_z'):
+        assert groups[name]['hosts']
+    for group in groups.values():
+        assert set(group['hosts']) <= set(HOSTS)
+    assert not set(groups) & set(HOSTS), 'a group named like a host makes ansible warn'
+
+
+# --------------------------------------------------------------------------------------------
+# links: relative, resolving, and back-linked like the kernel's
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('host', HOSTS)
+def test_sys_links_are_relative_and_resolve_inside_the_tree(built, host):
+    sysroot = os.path.join(built, host, 'sys')
+    dangling = set()
+    for dirpath, dirnames, filenames in os.walk(sysroot):
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            if not os.path.islink(full):
+                continue
+            target = os.readlink(full)
+            assert not target.startswith('/'), '%s -> %s is absolute' % (full, target)
+            rel = os.path.relpath(full, os.path.join(sysroot, 'devices'))
+            try:
+                resolved = os.path.realpath(full, strict=True)
+            except OSError:
+                dangling.add(rel)
+                continue
+            assert resolved.startswith(sysroot + '/'), '%s leaves the tree' % full
+    assert dangling == (BROKEN_LINKS if host == 'broken-links' else set())
+
+
+@pytest.mark.parametrize('host', HOSTS)
+def test_pci_views_and_back_links(built, host):
+    root = os.path.join(built, host)
+    sysroot = os.path.join(root, 'sys')
+    for addr, real in pci_functions(root).items():
+        assert os.path.basename(real) == addr
+        assert real.startswith(os.path.join(sysroot, 'devices', 'pci'))
+        assert os.readlink(os.path.join(sysroot, 'bus/pci/devices', addr)).startswith('../../../devices/pci')
+        driver = os.path.join(real, 'driver')
+        if os.path.exists(driver):
+            drv_dir = os.path.realpath(driver)
+            assert os.path.dirname(drv_dir) == os.path.join(sysroot, 'bus/pci/drivers')
+            assert os.path.realpath(os.path.join(drv_dir, addr)) == real
+        group = os.path.join(real, 'iommu_group')
+        if os.path.exists(group):
+            gdir = os.path.realpath(group)
+            assert os.path.dirname(gdir) == os.path.join(sysroot, 'kernel/iommu_groups')
+            assert os.path.realpath(os.path.join(gdir, 'devices', addr)) == real
+            assert read(os.path.join(gdir, 'type')) in ('DMA\n', 'DMA-FQ\n', 'identity\n', 'blocked\n', 'unknown\n')
+        assert os.path.realpath(os.path.join(real, 'subsystem')) == os.path.join(sysroot, 'bus/pci')
+
+
+@pytest.mark.parametrize('host', [h for h in HOSTS if h != 'broken-links'])
+def test_pci_attribute_formats(built, host):
+    formats = {
+        'vendor': r'0x[0-9a-f]{4}\n', 'device': r'0x[0-9a-f]{4}\n', 'subsystem_vendor': r'0x[0-9a-f]{4}\n',
+        'subsystem_device': r'0x[0-9a-f]{4}\n', 'class': r'0x[0-9a-f]{6}\n', 'revision': r'0x[0-9a-f]{2}\n',
+        'numa_node': r'-?[0-9]+\n', 'driver_override': r'\(null\)\n|\S+\n',
+        'modalias': r'pci:v[0-9A-F]{8}d[0-9A-F]{8}sv[0-9A-F]{8}sd[0-9A-F]{8}bc[0-9A-F]{2}sc[0-9A-F]{2}i[0-9A-F]{2}\n',
+    }
+    for addr, real in pci_functions(os.path.join(built, host)).items():
+        for name, pattern in formats.items():
+            value = read(os.path.join(real, name))
+            assert re.fullmatch(pattern, value), '%s/%s = %r' % (addr, name, value)
+        config = open(os.path.join(real, 'config'), 'rb').read()
+        assert len(config) == 256
+        assert '0x%02x%02x' % (config[1], config[0]) == read(os.path.join(real, 'vendor')).strip()
+        assert stat.S_IMODE(os.stat(os.path.join(real, 'remove')).st_mode) == 0o200
+
+
+def test_t4_values(built):
+    fn = pci_functions(os.path.join(built, 't4-a'))['0000:3b:00.0']
+    assert read(fn + '/vendor') == '0x10de\n'
+    assert read(fn + '/device') == '0x1eb8\n'
+    assert read(fn + '/subsystem_device') == '0x12a2\n'
+    assert read(fn + '/class') == '0x030200\n'
+    assert read(fn + '/revision') == '0xa1\n'
+    assert read(fn + '/numa_node') == '0\n'
+    assert read(fn + '/driver_override') == '(null)\n'
+    assert os.readlink(fn + '/driver') == '../../../../bus/pci/drivers/nvidia'
+    assert os.path.basename(os.readlink(fn + '/iommu_group')) == '2'
+    assert fn.endswith('/sys/devices/pci0000:00/0000:00:01.0/0000:3b:00.0')
+
+
+# --------------------------------------------------------------------------------------------
+# SR-IOV and NVIDIA vGPU on VFs
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('host', ['a100-sriov', 'cx6-a', 'cx6-b', 'hisi', 'qat'])
+def test_sriov_links_follow_offset_and_stride(built, host):
+    functions = pci_functions(os.path.join(built, host))
+    pfs = [a for a, d in functions.items() if os.path.exists(d + '/sriov_totalvfs')]
+    assert pfs
+    for pf in pfs:
+        d = functions[pf]
+        num = int(read(d + '/sriov_numvfs'))
+        total = int(read(d + '/sriov_totalvfs'))
+        offset = int(read(d + '/sriov_offset'))
+        stride = int(read(d + '/sriov_stride'))
+        assert 0 <= num <= total
+        links = sorted(n for n in os.listdir(d) if n.startswith('virtfn'))
+        assert len(links) == num
+        for i in range(num):
+            vf = os.path.realpath(os.path.join(d, 'virtfn%d' % i))
+            assert rid(os.path.basename(vf)) == rid(pf) + offset + stride * i
+            assert os.readlink(os.path.join(d, 'virtfn%d' % i)) == '../' + os.path.basename(vf)
+            assert os.path.realpath(vf + '/physfn') == d
+            assert read(vf + '/device').strip() == '0x' + read(d + '/sriov_vf_device').strip()
+
+
+def test_cx6_drivers_and_free_capacity(built):
+    functions = pci_functions(os.path.join(built, 'cx6-a'))
+    drivers = {a: os.path.basename(os.readlink(d + '/driver')) for a, d in functions.items()
+               if os.path.lexists(d + '/driver')}
+    vf_drivers = sorted(drivers[a] for a, d in functions.items() if os.path.lexists(d + '/physfn'))
+    assert vf_drivers == ['mlx5_core'] * 2 + ['mlx5_vfio_pci'] * 4 + ['vfio-pci'] * 2
+    cx6b = pci_functions(os.path.join(built, 'cx6-b'))['0000:5e:00.0']
+    assert int(read(cx6b + '/sriov_numvfs')) < int(read(cx6b + '/sriov_totalvfs'))
+
+
+def test_nvidia_sriov_vgpu_files(built):
+    functions = pci_functions(os.path.join(built, 'a100-sriov'))
+    pf = functions['0000:17:00.0']
+    assert not os.path.exists(pf + '/nvidia')
+    assert not os.path.exists(pf + '/mdev_supported_types')
+    running = free = 0
+    for i in range(int(read(pf + '/sriov_numvfs'))):
+        vf = os.path.realpath('%s/virtfn%d' % (pf, i))
+        current = read(vf + '/nvidia/current_vgpu_type')
+        lines = read(vf + '/nvidia/creatable_vgpu_types').splitlines()
+        assert lines[0] == 'ID    : vGPU Name'
+        for line in lines[1:]:
+            assert re.fullmatch(r'[0-9]+ *: NVIDIA \S+', line), line
+        if current == '468\n':
+            running += 1
+            assert lines == ['ID    : vGPU Name']
+        else:
+            assert current == '0\n'
+            free += 1
+            assert lines[1:] == ['468   : NVIDIA A100-4C']
+        assert os.path.basename(os.readlink(vf + '/driver')) == 'nvidia_vgpu_vfio'
+        assert os.path.isdir(vf + '/vfio-dev')
+    assert (running, free) == (4, 16)
+
+
+# --------------------------------------------------------------------------------------------
+# mediated devices
+# --------------------------------------------------------------------------------------------
+
+def mdev_parents(host_root):
+    base = os.path.join(host_root, 'sys/class/mdev_bus')
+    return {n: os.path.realpath(os.path.join(base, n)) for n in sorted(os.listdir(base))} if os.path.isdir(base) else {}
+
+
+@pytest.mark.parametrize('host', [h for h in HOSTS if h != 'broken-links'])
+def test_mdev_layout(built, host):
+    root = os.path.join(built, host)
+    sysroot = os.path.join(root, 'sys')
+    for name, parent in mdev_parents(root).items():
+        types_dir = os.path.join(parent, 'mdev_supported_types')
+        for type_id in os.listdir(types_dir):
+            tdir = os.path.join(types_dir, type_id)
+            for attr in ('name', 'device_api', 'available_instances'):
+                assert read(os.path.join(tdir, attr)).endswith('\n')
+            assert re.fullmatch(r'[0-9]+\n', read(tdir + '/available_instances'))
+            assert stat.S_IMODE(os.stat(tdir + '/create').st_mode) == 0o200
+            for uuid in os.listdir(tdir + '/devices'):
+                inst = os.path.realpath(os.path.join(tdir, 'devices', uuid))
+                assert inst == os.path.join(parent, uuid)
+                assert os.path.realpath(inst + '/mdev_type') == tdir
+                assert os.path.realpath(os.path.join(sysroot, 'bus/mdev/devices', uuid)) == inst
+                assert stat.S_IMODE(os.stat(inst + '/remove').st_mode) == 0o200
+                group = os.path.realpath(inst + '/iommu_group')
+                assert read(group + '/name') == 'vfio-noiommu\n'
+                assert read(group + '/type') == 'unknown\n'
+                assert os.path.realpath(os.path.join(group, 'devices', uuid)) == inst
+                drv = os.path.realpath(inst + '/driver')
+                assert os.path.dirname(drv) == os.path.join(sysroot, 'bus/mdev/drivers')
+                assert os.path.realpath(os.path.join(drv, uuid)) == inst
+                assert os.path.exists(os.path.join(root, 'dev/vfio', os.path.basename(group)))
+
+
+def available(parent):
+    tdir = os.path.join(parent, 'mdev_supported_types')
+    return {t: int(read(os.path.join(tdir, t, 'available_instances'))) for t in sorted(os.listdir(tdir))}
+
+
+def test_available_instances_follow_the_instances(built):
+    t4 = mdev_parents(os.path.join(built, 't4-a'))
+    assert available(t4['0000:3b:00.0']) == {'nvidia-222': 0, 'nvidia-230': 12, 'nvidia-234': 0}
+    assert available(t4['0000:af:00.0']) == {'nvidia-222': 0, 'nvidia-230': 0, 'nvidia-234': 0}
+    assert read(t4['0000:3b:00.0'] + '/mdev_supported_types/nvidia-230/name') == 'GRID T4-1Q\n'
+    assert read(t4['0000:3b:00.0'] + '/mdev_supported_types/nvidia-230/description') == (
+        'num_heads=4, frl_config=60, framebuffer=1024M, max_resolution=5120x2880, max_instance=16\n')
+    mtty = mdev_parents(os.path.join(built, 'mtty-612'))['mtty']
+    assert mtty.endswith('/sys/devices/virtual/mtty/mtty')
+    assert available(mtty) == {'mtty-1': 21, 'mtty-2': 10}
+    assert not os.path.exists(mtty + '/mdev_supported_types/mtty-1/description')
+    assert read(mtty + '/mdev_supported_types/mtty-2/name') == 'Dual port serial\n'
+    gvt = mdev_parents(os.path.join(built, 'gvtg'))['0000:00:02.0']
+    assert available(gvt) == {'i915-GVTg_V5_4': 2, 'i915-GVTg_V5_8': 2}
+    assert read(gvt + '/mdev_supported_types/i915-GVTg_V5_4/description') == (
+        'low_gm_size: 128MB\nhigh_gm_size: 512MB\nfence: 4\nresolution: 1920x1200\nweight: 4\n')
+
+
+def test_s390_layout(built):
+    root = os.path.join(built, 's390')
+    sch = os.path.join(root, 'sys/devices/css0/0.0.fffe')
+    assert read(sch + '/type') == '0\n'
+    assert read(sch + '/modalias') == 'css:t0\n'
+    assert os.path.realpath(os.path.join(root, 'sys/bus/css/devices/0.0.fffe')) == sch
+    assert os.path.basename(os.readlink(sch + '/driver')) == 'vfio_ccw'
+    parents = mdev_parents(root)
+    assert available(parents['0.0.fffe']) == {'vfio_ccw-io': 0}
+    assert available(parents['0.0.fffd']) == {'vfio_ccw-io': 1}
+    assert read(sch + '/mdev_supported_types/vfio_ccw-io/device_api') == 'vfio-ccw\n'
+    assert read(sch + '/mdev_supported_types/vfio_ccw-io/name') == 'I/O subchannel (Non-QDIO)\n'
+    matrix = parents['matrix']
+    assert matrix == os.path.join(root, 'sys/devices/vfio_ap/matrix')
+    assert os.readlink(matrix + '/driver') == '../../../bus/matrix/drivers/vfio_ap'
+    tdir = matrix + '/mdev_supported_types/vfio_ap-passthrough'
+    assert read(tdir + '/device_api') == 'vfio-ap\n'
+    assert read(tdir + '/name') == 'VFIO AP Passthrough Device\n'
+    matrices = sorted(read(os.path.join(tdir, 'devices', u, 'matrix')) for u in os.listdir(tdir + '/devices'))
+    assert matrices == ['04.0047\n04.0048\n', '05.0047\n']
+    for u in os.listdir(tdir + '/devices'):
+        for name in ('assign_adapter', 'assign_domain', 'unassign_adapter', 'assign_control_domain'):
+            assert stat.S_IMODE(os.stat(os.path.join(tdir, 'devices', u, name)).st_mode) == 0o200
+    assert os.path.basename(os.readlink(os.path.join(root, 'sys/devices/ap/card04/04.0047/driver'))) == 'vfio_ap'
+    assert read(os.path.join(root, 'sys/bus/ap/apmask')).startswith('0xf3ff')
+
+
+# --------------------------------------------------------------------------------------------
+# modules, proc, dev
+# --------------------------------------------------------------------------------------------
+
+def test_modules(built):
+    t4a, t4b = (os.path.join(built, h, 'sys/module') for h in ('t4-a', 't4-b'))
+    assert read(t4a + '/nvidia/version') == '550.54.16\n'
+    assert read(t4b + '/nvidia/version') == '535.161.07\n'
+    assert 'O' in read(t4a + '/nvidia/taint')
+    cx6 = os.path.join(built, 'cx6-a', 'sys/module')
+    assert not os.path.exists(cx6 + '/mlx5_vfio_pci/version')
+    assert read(cx6 + '/mlx5_vfio_pci/taint') == '\n'
+    assert re.fullmatch(r'[0-9A-F]{23}\n', read(cx6 + '/mlx5_vfio_pci/srcversion'))
+    assert os.readlink(os.path.join(built, 'cx6-a', 'sys/bus/pci/drivers/vfio-pci/module')) == '../../../../module/vfio_pci'
+    assert not os.path.lexists(os.path.join(built, 'cx6-a', 'sys/bus/pci/drivers/pcieport/module'))  # built in
+    assert 'O' in read(os.path.join(built, 'mtty-612', 'sys/module/mtty/taint'))
+
+
+def vfio_fds(host_root):
+    out = {}
+    proc = os.path.join(host_root, 'proc')
+    for pid in os.listdir(proc):
+        if not pid.isdigit():
+            continue
+        for fd in os.listdir(os.path.join(proc, pid, 'fd')):
+            target = os.readlink(os.path.join(proc, pid, 'fd', fd))
+            if target.startswith('/dev/vfio/') and target != '/dev/vfio/vfio':
+                out.setdefault(int(pid), []).append(target)
+    return out
+
+
+@pytest.mark.parametrize('host', [h for h in HOSTS if h != 'broken-links'])
+def test_proc_and_dev_agree_with_sys(built, host):
+    root = os.path.join(built, host)
+    assert read(os.path.join(root, 'proc/sys/kernel/osrelease')) == \
+        simhost.load_description(os.path.join(HERE, 'hosts', host + '.yml'))['kernel'] + '\n'
+    for pid, targets in vfio_fds(root).items():
+        cmdline = open(os.path.join(root, 'proc', str(pid), 'cmdline'), 'rb').read()
+        assert cmdline.endswith(b'\0') and b'-name\0' in cmdline
+        for target in targets:
+            assert os.path.isfile(os.path.join(root, target.lstrip('/'))), target
+            name = target.rsplit('/', 1)[1]
+            if target.startswith('/dev/vfio/devices/'):
+                assert os.path.isdir(os.path.join(root, 'sys/class/vfio-dev', name))
+            else:
+                assert os.listdir(os.path.join(root, 'sys/kernel/iommu_groups', name, 'devices'))
+    # /dev/vfio/<group> exactly for the groups holding a VFIO device (vfio-dev/ below a member)
+    vfio_groups = set()
+    groups_dir = os.path.join(root, 'sys/kernel/iommu_groups')
+    for group in os.listdir(groups_dir):
+        for member in os.listdir(os.path.join(groups_dir, group, 'devices')):
+            if os.path.isdir(os.path.join(groups_dir, group, 'devices', member, 'vfio-dev')):
+                vfio_groups.add(group)
+    dev_vfio = os.path.join(root, 'dev/vfio')
+    listed = set(os.listdir(dev_vfio)) - {'vfio', 'devices'} if os.path.isdir(dev_vfio) else set()
+    assert listed == vfio_groups
+    assert os.path.isfile(os.path.join(dev_vfio, 'vfio')) == bool(vfio_groups)
+
+
+def test_in_use_examples(built):
+    def vms(host):
+        root = os.path.join(built, host, 'proc')
+        names = {}
+        for pid in os.listdir(root):
+            if pid.isdigit():
+                args = open(os.path.join(root, pid, 'cmdline'), 'rb').read().split(b'\0')
+                if b'-name' in args:
+                    names[int(pid)] = args[args.index(b'-name') + 1].decode('utf-8')
+        return sorted(names.values())
+    assert vms('t4-a') == ['guest=web-01,debug-threads=on', 'guest=web-02,debug-threads=on',
+                           'guest=web-03,debug-threads=on', 'ml-train-01']
+    hostile = vms('hostile')
+    assert 'guest=<script>alert(1)</script>,debug-threads=on' in hostile
+    assert 'guest=comma,,separated,,name,debug-threads=on' in hostile
+    assert 'O\'Brien "the VM" </td> Ünïcødé-日本' in hostile
+    assert vms('empty') == ['guest=plain-vm,debug-threads=on']
+    assert vfio_fds(os.path.join(built, 'empty')) == {}
+    gpu = os.path.join(built, 'gpu-pt')
+    assert list(vfio_fds(gpu).values()) == [['/dev/vfio/devices/vfio0']]
+    assert read(os.path.join(gpu, 'sys/class/vfio-dev/vfio0/dev')) == '511:0\n'
+    assert os.path.isfile(os.path.join(gpu, 'dev/iommu'))
+    assert not os.path.exists(os.path.join(built, 't4-a', 'dev/vfio/devices'))
+    assert not os.path.exists(os.path.join(built, 't4-a', 'sys/class/vfio-dev/vfio0/dev'))
+    cx6 = vfio_fds(os.path.join(built, 'cx6-a'))
+    assert sorted(len(t) for t in cx6.values()) == [1, 1, 2]
+
+
+def test_broken_links_host_damage(built):
+    fns = os.path.join(built, 'broken-links', 'sys/devices/pci0000:00/0000:00:01.0')
+    assert os.path.isdir(fns + '/0000:3b:00.4/vendor')
+    assert stat.S_IMODE(os.stat(fns + '/0000:3b:00.5/device').st_mode) == 0
+    assert read(fns + '/0000:3b:00.6/class') == '0xZZZZ\n'
+    with pytest.raises(UnicodeDecodeError):
+        read(fns + '/0000:3b:00.7/subsystem_vendor')
+    proc = os.path.join(built, 'broken-links', 'proc')
+    assert os.readlink(proc + '/2500/fd/99') == '/dev/vfio/999'
+    assert open(proc + '/77/cmdline', 'rb').read() == b''
+
+
+# --------------------------------------------------------------------------------------------
+# determinism and idempotence
+# --------------------------------------------------------------------------------------------
+
+def test_two_builds_are_identical_and_rebuild_replaces(tmp_path):
+    first, second = str(tmp_path / 'a'), str(tmp_path / 'b')
+    simhost.build_all(HOST_FILES, first)
+    simhost.build_all(HOST_FILES, second)
+    for host in HOSTS:
+        assert snapshot(os.path.join(first, host)) == snapshot(os.path.join(second, host)), host
+    junk = os.path.join(first, 't4-a', 'sys', 'junk')
+    with open(junk, 'w') as handle:
+        handle.write('left over')
+    simhost.build_host(simhost.load_description(os.path.join(HERE, 'hosts', 't4-a.yml')), first)
+    assert not os.path.exists(junk)
+    assert snapshot(os.path.join(first, 't4-a')) == snapshot(os.path.join(second, 't4-a'))
+    assert sorted(os.listdir(first)) == HOSTS  # no temporary directories left behind
+
+
+def test_cli_build_and_check(tmp_path):
+    script = os.path.join(HERE, 'simhost.py')
+    files = [os.path.join(HERE, 'hosts', h + '.yml') for h in ('empty', 'mtty-612')]
+    run = subprocess.run([sys.executable, script, 'build'] + files + ['--out', str(tmp_path)],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert sorted(os.listdir(str(tmp_path))) == ['empty', 'mtty-612']
+    run = subprocess.run([sys.executable, script, 'check'] + HOST_FILES, capture_output=True, text=True, check=False)
+    assert run.returncode == 0 and '%d host description(s) valid' % len(HOST_FILES) in run.stdout
+
+
+def test_large_host_small_variant(tmp_path):
+    desc = simhost.large_description(pfs=2, vfs_per_pf=4, mdev_parents=2, types_per_parent=3, instances=5,
+                                     processes=12, host='mini')
+    root = simhost.build_host(desc, str(tmp_path))
+    functions = pci_functions(root)
+    assert len([a for a, d in functions.items() if os.path.lexists(d + '/physfn')]) == 8
+    assert len(os.listdir(os.path.join(root, 'sys/bus/mdev/devices'))) == 5
+    assert len(os.listdir(os.path.join(root, 'sys/class/mdev_bus'))) == 2
+    pids = [p for p in os.listdir(os.path.join(root, 'proc')) if p.isdigit()]
+    assert len(pids) == 12
+
+
+def test_large_description_defaults_reach_the_benchmark_size():
+    model = simhost.normalize(simhost.large_description())
+    vfs = [f for f in model['pci'] if f['is_vf']]
+    assert len([f for f in model['pci'] if f['sriov']]) >= 64 and len(vfs) == 2048
+    assert len(model['parents']) == 16
+    assert all(len(p['mdev']['types']) == 32 for p in model['parents'])
+    assert len(model['instances']) == 512
+    assert len(model['vm_list']) + len(model['processes']) + 3 == 200
+
+
+# --------------------------------------------------------------------------------------------
+# validation: the message names the file and the field
+# --------------------------------------------------------------------------------------------
+
+BASE = {
+    'host': 'v', 'kernel': '6.1.0',
+    'pci': [{'addr': '3b:00.0', 'id': '10de:1eb8', 'class': '030200', 'driver': 'nvidia',
+             'mdev': {'types': {'nvidia-230': {'name': 'GRID T4-1Q', 'max': '16'}},
+                      'instances': [{'type': 'nvidia-230', 'vm': 'a'}]}}],
+}
+
+
+def broken(change):
+    desc = copy.deepcopy(BASE)
+    change(desc)
+    return desc
+
+
+@pytest.mark.parametrize('change, field, words', [
+    (lambda d: d.pop('kernel'), 'kernel', 'is required'),
+    (lambda d: d.update(colour='red'), 'colour', 'unknown key'),
+    (lambda d: d['pci'][0].update(addr='3b:00'), 'pci[0].addr', 'PCI address'),
+    (lambda d: d['pci'][0].update(id='10de'), 'pci[0000:3b:00.0].id', 'vendor:device'),
+    (lambda d: d['pci'][0].update(klass='x'), 'pci[0].klass', 'unknown key'),
+    (lambda d: d['pci'][0].update({'class': '0x3000000'}), 'pci[0000:3b:00.0].class', 'hex digits'),
+    (lambda d: d['pci'][0].update(numa='two'), 'pci[0000:3b:00.0].numa', 'integer'),
+    (lambda d: d['pci'][0]['mdev']['types'].update({'i915-x': {}}), 'pci[0000:3b:00.0].mdev.types.i915-x',
+     '<parent driver>-<type>'),
+    (lambda d: d['pci'][0]['mdev']['types']['nvidia-230'].update(max='-1'),
+     'pci[0000:3b:00.0].mdev.types.nvidia-230.max', 'must be >= 0'),
+    (lambda d: d['pci'][0]['mdev']['instances'][0].update(type='nvidia-999'),
+     'pci[0000:3b:00.0].mdev.instances[0].type', 'unknown type'),
+    (lambda d: d['pci'][0]['mdev']['instances'].extend([{'type': 'nvidia-230'}] * 16),
+     'pci[0000:3b:00.0].mdev.types.nvidia-230.max', '17 instances exist but max is 16'),
+    (lambda d: d['pci'][0]['mdev']['instances'][0].update(uuid='not-a-uuid'),
+     'pci[0000:3b:00.0].mdev.instances[0].uuid', 'not a UUID'),
+    (lambda d: d['pci'].append(dict(d['pci'][0], mdev=None)), 'pci[0000:3b:00.0].addr', 'used twice'),
+    (lambda d: d['pci'][0].update(sriov={'total': '4', 'num': '8'}), 'pci[0000:3b:00.0].sriov.num', 'cannot exceed'),
+    (lambda d: d['pci'][0].update(sriov={'total': '4', 'vfs': {'7': {}}}), 'pci[0000:3b:00.0].sriov.vfs.7',
+     'does not exist'),
+    (lambda d: d['pci'].append({'addr': '5e:00.0', 'id': '15b3:101d', 'driver': 'mlx5_core', 'vm': 'b'}),
+     'pci[0000:5e:00.0].vm', 'VFIO driver'),
+    (lambda d: d.update(iommu='false', pci=[{'addr': '5e:00.0', 'id': '15b3:101e', 'driver': 'vfio-pci'}]),
+     'pci[0000:5e:00.0].driver', 'iommu is disabled'),
+    (lambda d: d.update(vms=[{'name': 'a', 'iommufd': 'true'}]), 'vms[0].iommufd', 'vfio_cdev is off'),
+    (lambda d: d.update(css=[{'id': '0.0.zz'}]), 'css[0].id', 'subchannel id'),
+    (lambda d: d.update(ap={'cards': {'04': {}}, 'queues': {'04.0047': 'cex4queue'},
+                            'mdevs': [{'matrix': {'adapters': ['04'], 'domains': ['0047']}}]}),
+     'ap.mdevs[0].matrix', 'not bound to vfio_ap'),
+    (lambda d: d.update(broken={'dangling_driver': ['0000:99:00.0']}), 'broken.dangling_driver[0]', 'not a PCI address'),
+])
+def test_validation_errors_name_file_and_field(change, field, words):
+    with pytest.raises(simhost.DescriptionError) as err:
+        simhost.normalize(broken(change), 'hosts/v.yml')
+    message = str(err.value)
+    assert message.startswith('hosts/v.yml: %s: ' % field), message
+    assert words in message
+
+
+def test_base_description_is_valid():
+    model = simhost.normalize(copy.deepcopy(BASE), 'hosts/v.yml')
+    assert [i['vm'] for i in model['instances']] == ['a']
+
+
+def test_yaml_errors_name_the_file(tmp_path):
+    bad = tmp_path / 'bad.yml'
+    bad.write_text('host: [unclosed\n')
+    with pytest.raises(simhost.DescriptionError, match=r'bad\.yml: not valid YAML'):
+        simhost.load_description(str(bad))
+    octal = tmp_path / 'oct.yml'
+    octal.write_text('kernel: 6.1.0\npci:\n  - {addr: 3b:00.0, id: "15b3:101d", class: 020000, vm: no}\n')
+    desc = simhost.load_description(str(octal))
+    assert desc['host'] == 'oct' and desc['pci'][0]['class'] == '020000' and desc['pci'][0]['vm'] == 'no'
+    dup = tmp_path / 'dup.yml'
+    dup.write_text('host: empty\nkernel: 6.1.0\n')
+    with pytest.raises(simhost.DescriptionError, match=r"\.yml: host: 'empty' is also described by .*\.yml$") as err:
+        simhost.build_all([os.path.join(HERE, 'hosts', 'empty.yml'), str(dup)], str(tmp_path / 'out'))
+    assert 'dup.yml' in str(err.value) and 'empty.yml' in str(err.value)
+    assert not os.path.exists(str(tmp_path / 'out')), 'nothing is built when a description is bad'
+
+
+def test_cli_reports_errors_without_traceback(tmp_path):
+    bad = tmp_path / 'bad.yml'
+    bad.write_text('kernel: 6.1.0\npci:\n  - {addr: 3b:00.0, id: 10de:1eb8, numa: lots}\n')
+    run = subprocess.run([sys.executable, os.path.join(HERE, 'simhost.py'), 'check', str(bad)],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 1
+    assert run.stderr.strip() == 'simhost: error: %s: pci[0000:3b:00.0].numa: expected an integer, got %r' % (
+        bad, 'lots')
