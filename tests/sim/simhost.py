@@ -789,7 +789,7 @@ def _finish(ctx, model):
             fn['root'] = functions[fn['pf']]['root']
     auto_slots = {}
     for key in sorted(k for k in bridges if k[0] == 'auto'):
-        _, dom, root, bus = key
+        dom, root = key[1], key[2]
         n = auto_slots.get((dom, root), 0)
         auto_slots[(dom, root)] = n + 1
         if n >= 31 * 8:
@@ -876,7 +876,7 @@ def _finish(ctx, model):
             vfio_devices.append(('pci', fn))
     for inst in sorted(instances, key=lambda x: (x['parent']['name'], x['uuid'])):
         vfio_devices.append(('mdev', inst))
-    for index, (_, obj) in enumerate(vfio_devices):
+    for index, (_kind, obj) in enumerate(vfio_devices):
         obj['vfio_index'] = index
     model['vfio_devices'] = vfio_devices
     # VMs: declared in vms, or named by a device; each device is used by at most one VM
@@ -922,8 +922,12 @@ def _finish(ctx, model):
                 if not pid.isdigit():
                     ctx.fail('broken.%s[%d]' % (key, k), 'expected a pid first, got %r' % spec)
                 continue
-            ref = spec if key in ('dangling_driver', 'link_loop', 'dangling_mdev_type', 'dangling_physfn') \
-                else spec.partition('/')[0]
+            if key in ('dangling_driver', 'link_loop', 'dangling_mdev_type', 'dangling_physfn'):
+                ref = spec
+            elif '/' not in spec.strip('/'):
+                ctx.fail('broken.%s[%d]' % (key, k), 'expected <device>/<file>, got %r' % spec)
+            else:
+                ref = spec.split('/', 1)[0]
             if ref.lower() not in known:
                 ctx.fail('broken.%s[%d]' % (key, k), '%r is not a PCI address or mdev UUID of this host' % ref)
 
@@ -1266,7 +1270,7 @@ class _Builder(object):
         # are all bound to vfio_ap has its bit cleared, every domain stays set
         bits = ['1'] * 256
         for cid in ap['cards']:
-            drivers = [drv for (c, _), drv in ap['queues'].items() if c == cid]
+            drivers = [drv for (card, _dom), drv in ap['queues'].items() if card == cid]
             if drivers and all(drv == 'vfio_ap' for drv in drivers):
                 bits[cid] = '0'
         apmask = ap['apmask'] or '0x%064x' % int(''.join(bits), 2)
@@ -1374,12 +1378,12 @@ class _Builder(object):
         t.write('dev/kvm', '', 0o660)
         if m['vfio_devices']:
             t.write('dev/vfio/vfio', '', 0o666)
-            groups = sorted(set(obj['group'] for _, obj in m['vfio_devices']))
+            groups = sorted(set(obj['group'] for _kind, obj in m['vfio_devices']))
             for g in groups:
                 t.write('dev/vfio/%d' % g, '', 0o600)
             if m['vfio_cdev']:
                 t.write('dev/iommu', '', 0o660)
-                for _, obj in m['vfio_devices']:
+                for _kind, obj in m['vfio_devices']:
                     t.write('dev/vfio/devices/vfio%d' % obj['vfio_index'], '', 0o600)
         procs = [
             {'pid': 1, 'comm': 'systemd', 'cmdline': ['/sbin/init', 'splash'],
@@ -1494,18 +1498,18 @@ class _Builder(object):
             replace(d + '/iommu_group')
             t.rawlink(d + '/iommu_group', 'iommu_group')
         for spec in b['dir_instead_of_file']:
-            ref, _, name = spec.rpartition('/')
+            ref, name = spec.rsplit('/', 1)
             d = device_dir(ref)
             replace(d + '/' + name)
             t.mkdir(d + '/' + name)
         for spec in b['unreadable']:
-            ref, _, name = spec.rpartition('/')
+            ref, name = spec.rsplit('/', 1)
             path = os.path.join(t.root, device_dir(ref), name)
             os.chmod(path, 0)
         for spec in b['garbage']:
             # "<device>/<file>=<content>"; content "binary" writes bytes that are not UTF-8
-            ref, _, rest = spec.partition('/')
-            name, _, content = rest.partition('=')
+            ref, rest = spec.split('/', 1)
+            name, content = (rest.split('=', 1) + [''])[:2]
             data = b'\xff\xfe\x00garbage\n' if content == 'binary' else (content + '\n').encode('utf-8')
             t.write(device_dir(ref) + '/' + name, data, 0o444)
         for ref in b['dangling_mdev_type']:
@@ -1517,7 +1521,7 @@ class _Builder(object):
             replace(d + '/physfn')
             t.link(d + '/physfn', os.path.dirname(d) + '/0000:ff:1f.7')
         for spec in b['fd_to_missing_group']:
-            pid, _, target = spec.partition(':')
+            pid, target = (spec.split(':', 1) + [''])[:2]
             t.rawlink('proc/%s/fd/99' % pid, target or '/dev/vfio/999')
         for pid in b['kernel_thread']:
             d = 'proc/%s' % pid
@@ -1688,7 +1692,7 @@ def _cmd_large(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='simhost.py', description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(prog='simhost.py', description=__doc__.split('\n\n', maxsplit=1)[0])
     sub = parser.add_subparsers(dest='command')
     b = sub.add_parser('build', help='build hosts from YAML descriptions')
     b.add_argument('files', nargs='+', help='host description files (*.yml)')

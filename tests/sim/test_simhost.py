@@ -71,7 +71,7 @@ def pci_functions(host_root):
 
 
 def rid(addr):
-    _, bus, devfn = addr.split(':')
+    bus, devfn = addr.split(':')[1:]
     dev, fn = devfn.split('.')
     return (int(bus, 16) << 8) | (int(dev, 16) << 3) | int(fn)
 
@@ -537,6 +537,15 @@ def broken(change):
                             'mdevs': [{'matrix': {'adapters': ['04'], 'domains': ['0047']}}]}),
      'ap.mdevs[0].matrix', 'not bound to vfio_ap'),
     (lambda d: d.update(broken={'dangling_driver': ['0000:99:00.0']}), 'broken.dangling_driver[0]', 'not a PCI address'),
+    (lambda d: d.update(broken={'garbage': ['0000:3b:00.0']}), 'broken.garbage[0]', 'expected <device>/<file>'),
+    (lambda d: d['pci'][0].update(vgpu={'types': {'468': 'NVIDIA A100-4C'}}), 'pci[0000:3b:00.0].vgpu',
+     'needs an sriov block'),
+    (lambda d: d['pci'][0].update(mdev=None, sriov={'total': '4', 'vf': {'driver': 'nvidia_vgpu_vfio'}},
+                                  vgpu={'types': {'468': 'NVIDIA A100-4C'}, 'current': {'0': '469'}}),
+     'pci[0000:3b:00.0].vgpu.current.0', 'type 469 is not listed'),
+    (lambda d: (d['pci'][0]['mdev']['types'].update({'nvidia-222': {'max': '16'}}),
+                d['pci'][0]['mdev']['instances'].append({'type': 'nvidia-222'})),
+     'pci[0000:3b:00.0].mdev.instances', 'one vGPU type per physical GPU'),
 ])
 def test_validation_errors_name_file_and_field(change, field, words):
     with pytest.raises(simhost.DescriptionError) as err:
