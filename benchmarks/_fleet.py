@@ -135,6 +135,26 @@ def host_facts(template, index):
     }
 
 
+def plan_fleet(hosts=2000, drained=500, vms_per_drained=4, profiles=200, seed=11):
+    """``(facts_by_host, drain)``: ``drained`` hosts with ``vms_per_drained`` VMs each, the rest
+    over ``profiles`` templates with 0-2 VMs and spare capacity."""
+    rng = random.Random(seed)
+    templates = _profiles(profiles, seed)
+    facts, drain = {}, []
+    for i in range(hosts):
+        board, gpus, tindex, nv, kernel, vms, nic_vms, spare = templates[i % profiles]
+        if i < drained:
+            template = (board, max(gpus, 2), tindex, nv, kernel, vms_per_drained, min(nic_vms, 2), spare)
+        else:
+            template = (board, gpus, tindex, nv, kernel, min(vms, 2), min(nic_vms, min(vms, 2)), spare)
+        name = 'host%05d' % i
+        facts[name] = host_facts(template, i)
+        if i < drained:
+            drain.append(name)
+    rng.shuffle(drain)
+    return facts, sorted(drain)
+
+
 def fleet(hosts, profiles, seed=7):
     """``{host name: facts}`` for ``hosts`` hosts over ``profiles`` distinct templates."""
     templates = _profiles(profiles, seed)

@@ -98,6 +98,7 @@ class _Verdicts(object):
         self.ok = {}
         self.tagged = {}
         self.lists = {}
+        self.reason_lists = {}
 
     def compatible(self, dk, demand, pk, pool):
         key = (dk, pk)
@@ -164,21 +165,27 @@ class _Verdicts(object):
             if dk not in left:
                 continue
             rep = demand.reps[dk]
-            reasons = []
-            for j in compat[dk]:
-                pk = offer.keys[j]
-                reasons.append({'candidate': offer.reps[pk].id, 'candidates': 1, 'rule': 'capacity',
-                                'field': 'capacity', 'source': demand.counts[dk], 'destination': offer.caps[pk],
-                                'message': 'compatible, but the %d slot(s) of this kind on the destination '
-                                           'are needed by the other devices placed there' % offer.caps[pk]})
-            for pk in offer.keys:
-                if not self.compatible(dk, rep, pk, offer.reps[pk]):
-                    reasons.extend(self.refusals(dk, rep, pk, offer.reps[pk]))
-            if not offer.keys:
-                reasons.append({'candidate': None, 'candidates': 0, 'rule': 'capacity', 'field': 'capacity',
-                                'source': demand.counts[dk], 'destination': 0,
-                                'message': 'the destination offers no free device, no mdev type with available '
-                                           'instances and no VF still to create'})
+            key = (dk, osig, demand.counts[dk]) if osig is not None else None
+            reasons = self.reason_lists.get(key) if key is not None else None
+            if reasons is None:
+                reasons = []
+                for j in compat[dk]:
+                    pk = offer.keys[j]
+                    reasons.append({'candidate': offer.reps[pk].id, 'candidates': 1, 'rule': 'capacity',
+                                    'field': 'capacity', 'source': demand.counts[dk],
+                                    'destination': offer.caps[pk],
+                                    'message': 'compatible, but the %d slot(s) of this kind on the destination '
+                                               'are needed by the other devices placed there' % offer.caps[pk]})
+                for pk in offer.keys:
+                    if not self.compatible(dk, rep, pk, offer.reps[pk]):
+                        reasons.extend(self.refusals(dk, rep, pk, offer.reps[pk]))
+                if not offer.keys:
+                    reasons.append({'candidate': None, 'candidates': 0, 'rule': 'capacity', 'field': 'capacity',
+                                    'source': demand.counts[dk], 'destination': 0,
+                                    'message': 'the destination offers no free device, no mdev type with '
+                                               'available instances and no VF still to create'})
+                if key is not None:
+                    self.reason_lists[key] = reasons
             unplaced.append({'source': rep.id, 'vm': rep.vm, 'type': rep.record.get('type'),
                              'count': left[dk], 'reasons': reasons})
         return {'compatible': False, 'placements': placed, 'unplaced': unplaced}

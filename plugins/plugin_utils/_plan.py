@@ -114,16 +114,64 @@ class Planner(object):
             self.fit_memo[key] = hit
         return hit
 
-    def _buckets(self):
-        buckets = {}
-        for dest in self.dests.values():
-            buckets.setdefault(dest.sig, []).append(dest.name)
-        for names in buckets.values():
-            names.sort()
-        return buckets
+    # --------------------------------------------------------------- buckets
+    def _index_reset(self):
+        self.buckets = {}        # bucket id -> [sig, sorted host names, representative _Dest]
+        self.bucket_of = {}      # sig -> bucket id
+        self.by_pool_key = {}    # pool key -> set of bucket ids offering it
+        self._next_id = 0
+        for name in sorted(self.dests):
+            self._bucket_add(self.dests[name])
+
+    def _bucket_add(self, dest):
+        bid = self.bucket_of.get(dest.sig)
+        if bid is None:
+            bid = self._next_id
+            self._next_id += 1
+            self.bucket_of[dest.sig] = bid
+            self.buckets[bid] = [dest.sig, [], dest]
+            for pk in dest.offer.keys:
+                self.by_pool_key.setdefault(pk, set()).add(bid)
+        names = self.buckets[bid][1]
+        names.append(dest.name)
+        names.sort()
+
+    def _bucket_remove(self, dest):
+        bid = self.bucket_of[dest.sig]
+        entry = self.buckets[bid]
+        entry[1].remove(dest.name)
+        if not entry[1]:
+            del self.buckets[bid]
+            del self.bucket_of[dest.sig]
+            for pk in entry[2].offer.keys:
+                self.by_pool_key[pk].discard(bid)
+        elif entry[2] is dest:
+            entry[2] = self.dests[entry[1][0]]
+
+    def _compatible_pool_keys(self, dk, demand):
+        hit = self.cpk.get(dk)
+        if hit is None:
+            hit = set()
+            for pk, pool in self.pool_reps.items():
+                if self.judge.compatible(dk, demand, pk, pool):
+                    hit.add(pk)
+            self.cpk[dk] = hit
+        return hit
+
+    def _candidates(self, vm):
+        """Ids of buckets offering a compatible pool key for every device key of ``vm``."""
+        result = None
+        for dk in vm.summary.keys:
+            ids = set()
+            for pk in self._compatible_pool_keys(dk, vm.summary.reps[dk]):
+                ids |= self.by_pool_key.get(pk, set())
+            result = ids if result is None else (result & ids)
+            if not result:
+                return ()
+        return result or ()
 
     def _land(self, vm, dest):
-        """Place ``vm`` on ``dest`` (slot by slot) and take the capacity; the moves or None."""
+        """Place ``vm`` on ``dest`` (slot by slot) and take the capacity; the placement or None."""
         pools = with_capacity(dest.model.pools, dest.left)
         placement = place(vm.demands, pools, self.engine.comparator)
         if not placement.complete:
@@ -140,37 +188,48 @@ class Planner(object):
 
     # ------------------------------------------------------------------ plan
     def run(self):
-        buckets = self._buckets()
-        start_groups = sorted(((sig, list(names)) for sig, names in buckets.items()), key=lambda item: item[1][0])
+        self.pool_reps = {}
+        for dest in self.dests.values():
+            for pk in dest.offer.keys:
+                self.pool_reps.setdefault(pk, dest.offer.reps[pk])
+        self.cpk = {}
+        self._index_reset()
+        start_groups = sorted(((entry[0], list(entry[1])) for entry in self.buckets.values()),
+                              key=lambda item: item[1][0])
+        options = {}
         for vm in self.vms:
-            vm.options = sum(len(names) for sig, names in buckets.items() if self.fits(vm, self.dests[names[0]]))
+            count = options.get(vm.sig)
+            if count is None:
+                count = 0
+                for bid in self._candidates(vm):
+                    sig, names, rep = self.buckets[bid]
+                    if self.fits(vm, rep):
+                        count += len(names)
+                options[vm.sig] = count
+            vm.options = count
         order = sorted(self.vms, key=lambda v: (v.options, -len(v.demands), v.host, v.key))
         chosen = {}
         for vm in order:
             best = None
-            for sig, names in buckets.items():
-                if not names:
+            for bid in self._candidates(vm):
+                sig, names, rep = self.buckets[bid]
+                if not self.fits(vm, rep):
                     continue
-                dest = self.dests[names[0]]
-                if not self.fits(vm, dest):
-                    continue
-                rank = (dest.offer.total(), names[0])
-                if best is None or rank < best[0]:
-                    best = (rank, sig)
+                rank = (rep.offer.total(), names[0])
+                if best is None or rank < best:
+                    best = rank
             if best is None:
                 continue
-            names = buckets[best[1]]
-            dest = self.dests[names.pop(0)]
+            dest = self.dests[best[1]]
+            old_sig = dest.sig
+            self._bucket_remove(dest)
             placement = self._land(vm, dest)
             if placement is None:           # aggregated fit said yes; keep the memo honest
-                self.fit_memo[(vm.sig, best[1])] = False
-                buckets[best[1]].insert(0, dest.name)
+                self.fit_memo[(vm.sig, old_sig)] = False
+                self._bucket_add(dest)
                 continue
             chosen[vm] = (dest.name, placement)
-            if not names:
-                del buckets[best[1]]
-            buckets.setdefault(dest.sig, []).append(dest.name)
-            buckets[dest.sig].sort()
+            self._bucket_add(dest)
         optimal = len(chosen) == len(self.vms)
         if not optimal and len(self.vms) <= _EXACT_VMS:
             better, complete = self._exact(order)

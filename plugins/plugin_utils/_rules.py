@@ -195,8 +195,49 @@ class Rule(object):
         return dict((k, v) for k, v in self.raw.items())
 
 
+class _Chain(object):
+    """A JMESPath that is a plain field chain (``pci.device``), evaluated without the interpreter."""
+
+    __slots__ = ('parts', 'parsed', 'expression')
+
+    def __init__(self, parts, compiled):
+        self.parts = parts
+        self.parsed = compiled.parsed
+        self.expression = compiled.expression
+
+    def search(self, value):
+        for part in self.parts:
+            if type(value) is not dict:
+                return None
+            value = value.get(part)
+        return value
+
+
+def _chain_of(node):
+    if node.get('type') == 'field':
+        return (node['value'],)
+    if node.get('type') == 'subexpression':
+        parts = []
+        for child in node['children']:
+            sub = _chain_of(child)
+            if sub is None:
+                return None
+            parts.extend(sub)
+        return tuple(parts)
+    return None
+
+
+_COMPILED = {}
+
+
 def _compile(expr):
-    return jmespath.compile(expr)
+    hit = _COMPILED.get(expr)
+    if hit is None:
+        compiled = jmespath.compile(expr)
+        chain = _chain_of(compiled.parsed)
+        hit = _Chain(chain, compiled) if chain is not None else compiled
+        _COMPILED[expr] = hit
+    return hit
 
 
 class RuleSet(object):
