@@ -34,7 +34,7 @@ ANSIBLE_TEST := PATH="$(call bin,core-$(CORE)):$$PATH" $(call bin,core-$(CORE))/
 ANSIBLE_TEST_NEWEST := PATH="$(call bin,core-$(NEWEST)):$$PATH" $(call bin,core-$(NEWEST))/ansible-test
 
 .PHONY: help demo test test-kernel matrix sanity units integration lint changelog-lint build sim bench \
-        collection venvs clean
+        collection venvs dev-collections clean
 
 help:
 	@echo "make demo         gather vfio facts from every simulated host and print a summary table"
@@ -73,17 +73,16 @@ sim: $(VENVS)/core-$(NEWEST)/.stamp
 	$(call bin,core-$(NEWEST))/python $(SIM) build tests/sim/hosts/*.yml --out $(SIM_OUT)
 
 # ---------------------------------------------------------------- demo
-demo: sim
-	ANSIBLE_COLLECTIONS_PATH=$(TOP)/build/demo-collections $(MAKE) --no-print-directory demo-collection
-	cd $(TOP) && ANSIBLE_COLLECTIONS_PATH=$(TOP)/build/demo-collections ANSIBLE_STDOUT_CALLBACK=default \
-	  ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ANSIBLE_LOCALHOST_WARNING=false \
-	  $(call bin,core-$(NEWEST))/ansible-playbook -i $(INVENTORY) playbooks/demo.yml
+# The demo and ansible-lint read the collection from the checkout itself, through a symlink.
+DEV_COLLECTIONS := $(TOP)/build/dev-collections
 
-# The demo reads the collection from the checkout itself (a symlink), so edits show up at once.
-.PHONY: demo-collection
-demo-collection:
-	mkdir -p $(TOP)/build/demo-collections/ansible_collections/vfio
-	ln -sfn $(TOP) $(TOP)/build/demo-collections/ansible_collections/vfio/migration
+dev-collections:
+	mkdir -p $(DEV_COLLECTIONS)/ansible_collections/vfio
+	ln -sfn $(TOP) $(DEV_COLLECTIONS)/ansible_collections/vfio/migration
+
+demo: sim dev-collections
+	ANSIBLE_COLLECTIONS_PATH=$(DEV_COLLECTIONS) ANSIBLE_CALLBACK_RESULT_FORMAT=yaml ANSIBLE_NOCOLOR=1 \
+	  $(call bin,core-$(NEWEST))/ansible-playbook -i $(INVENTORY) playbooks/demo.yml
 
 # ---------------------------------------------------------------- tests
 units: collection $(VENVS)/core-$(NEWEST)/.stamp ansible-test-cache-$(NEWEST)
@@ -101,24 +100,25 @@ matrix:
 	for v in $(filter-out $(NEWEST),$(CORE_VERSIONS)); do $(MAKE) --no-print-directory integration CORE=$$v; done
 	$(MAKE) --no-print-directory units sanity integration CORE=$(NEWEST)
 
-lint: $(VENVS)/lint/.stamp
-	$(call bin,lint)/ansible-lint
+lint: $(VENVS)/lint/.stamp dev-collections
+	PATH="$(call bin,lint):$$PATH" ANSIBLE_COLLECTIONS_PATH=$(DEV_COLLECTIONS) ansible-lint
 
 changelog-lint: $(VENVS)/changelog/.stamp
 	$(call bin,changelog)/antsibull-changelog lint
 
-# Build the tarball, install it somewhere new, and use it from there.
-build: $(VENVS)/core-$(NEWEST)/.stamp sim
+# Build the tarball from the clean copy, install it somewhere new, and use it from there.
+build: collection sim
 	rm -rf $(TOP)/build/galaxy && mkdir -p $(TOP)/build/galaxy/dist
-	$(call bin,core-$(NEWEST))/ansible-galaxy collection build --force --output-path $(TOP)/build/galaxy/dist .
-	$(call bin,core-$(NEWEST))/ansible-galaxy collection install --force \
-	  -p $(TOP)/build/galaxy/collections $(TOP)/build/galaxy/dist/vfio-migration-*.tar.gz
-	cd $(TOP)/build/galaxy && export ANSIBLE_COLLECTIONS_PATH=$(TOP)/build/galaxy/collections; \
-	  $(call bin,core-$(NEWEST))/ansible-doc vfio.migration.vfio_facts | head -n 3; \
+	$(call bin,core-$(NEWEST))/ansible-galaxy collection build --output-path $(TOP)/build/galaxy/dist $(COLL)
+	$(call bin,core-$(NEWEST))/ansible-galaxy collection install -p $(TOP)/build/galaxy/collections \
+	  $(TOP)/build/galaxy/dist/vfio-migration-*.tar.gz 2>&1 | sed '/is not part of the configured/d'
+	cd $(TOP)/build/galaxy && export ANSIBLE_COLLECTIONS_PATH=$(TOP)/build/galaxy/collections ANSIBLE_NOCOLOR=1; \
+	  $(call bin,core-$(NEWEST))/ansible-doc vfio.migration.vfio_facts > doc.txt; \
+	  grep -q 'galaxy/collections/ansible_collections/vfio/migration/plugins/modules/vfio_facts.py' doc.txt; \
 	  $(call bin,core-$(NEWEST))/ansible localhost -m vfio.migration.vfio_facts \
-	    -a 'sysfs_root=$(SIM_OUT)/t4-vgpu-a/sys proc_root=$(SIM_OUT)/t4-vgpu-a/proc dev_root=$(SIM_OUT)/t4-vgpu-a/dev' \
-	    | grep -q '"schema_version": 1'
-	@echo "build: tarball installs and vfio_facts runs from the installed copy"
+	    -a 'sysfs_root=$(SIM_OUT)/t4-a/sys proc_root=$(SIM_OUT)/t4-a/proc dev_root=$(SIM_OUT)/t4-a/dev' > adhoc.txt 2>&1; \
+	  grep -q '"vm": "web-01"' adhoc.txt
+	@echo "build: $$(cd $(TOP)/build/galaxy/dist && ls vfio-migration-*.tar.gz) installs; ansible-doc and vfio_facts run from the installed copy"
 
 test-kernel:
 	if [ -x tests/kernel/run.sh ] || [ -f tests/kernel/run.sh ]; then bash tests/kernel/run.sh; \
