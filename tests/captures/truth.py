@@ -14,13 +14,13 @@ the unit tests that run the module's reader on the committed captures.
 
 def parse(text):
     truth = {'kernel': None, 'iommu_groups': None, 'pci': {}, 'pf': {}, 'mdev_types': {},
-             'mdev': {}, 'holders': []}
+             'mdev': {}, 'holders': [], 'migration': {}}
     for line in text.splitlines():
         if not line.strip():
             continue
         fields = line.split('\t')
         kind = fields[0]
-        if kind in ('pci', 'pf', 'mdev'):
+        if kind in ('pci', 'pf', 'mdev', 'migration'):
             ident, pairs = fields[1], fields[2:]
         else:
             ident, pairs = None, fields[1:]
@@ -32,7 +32,7 @@ def parse(text):
             truth['kernel'] = rec['release']
         elif kind == 'iommu':
             truth['iommu_groups'] = int(rec['groups'])
-        elif kind in ('pci', 'pf', 'mdev'):
+        elif kind in ('pci', 'pf', 'mdev', 'migration'):
             truth[kind][ident] = rec
         elif kind == 'mdev_type':
             truth['mdev_types'][(rec['parent'], rec['type'])] = rec
@@ -127,6 +127,16 @@ def compare(facts, truth):
             continue
         _diff(problems, where, 'in_use.pid', in_use.get('pid'), h['pid'])
         _diff(problems, where, 'in_use.vm', in_use.get('vm'), _none(h['vm']))
+
+    for ident in sorted(truth['migration']):
+        t, d = truth['migration'][ident], devices.get(ident)
+        if d is None:
+            continue
+        if t['capable'] not in ('0', '1'):
+            problems.append('%s: the migration probe failed in the guest (%s)' % (ident, t))
+            continue
+        _diff(problems, '%s %s' % (d.get('kind'), ident), 'migration.capable',
+              (d.get('migration') or {}).get('capable'), t['capable'] == '1')
 
     types = {(t.get('parent'), t.get('type')): t for t in facts.get('mdev_types') or []}
     for missing in sorted(set(truth['mdev_types']) - set(types)):

@@ -73,9 +73,8 @@ class Timer:
         return '\n'.join(lines)
 
 
-def run(cmd, **kw):
-    kw.setdefault('check', True)
-    return subprocess.run(cmd, **kw)
+def run(cmd, check=True, **kw):
+    return subprocess.run(cmd, check=check, **kw)
 
 
 def out(cmd):
@@ -130,9 +129,8 @@ def fetch(pkgs, debdir):
     missing = [p for p in want if not any(f.startswith(p + '_') for f in have)]
     if missing:
         run(['apt-get', 'download', '-q'] + missing, cwd=debdir)
-    return {p: os.path.join(debdir, next(f for f in sorted(os.listdir(debdir))
-                                          if f.startswith(p + '_')))
-            for p in want}
+    files = sorted(os.listdir(debdir))
+    return {p: os.path.join(debdir, next(f for f in files if f.startswith(p + '_'))) for p in want}
 
 
 def unpack(pkgs, debs, kdir):
@@ -181,7 +179,7 @@ def build_samples(pkgs, kdir):
     cmd += ['CONFIG_SAMPLE_VFIO_MDEV_%s=m' % m.upper() for m in SAMPLES]
     log = os.path.join(kdir, 'samples-build.log')
     with open(log, 'w') as f:
-        res = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+        res = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, check=False)
     if res.returncode != 0:
         sys.stdout.write(open(log).read()[-4000:])
         raise LaneError('building the mdev samples failed (log: %s)' % log)
@@ -321,7 +319,7 @@ def host_python():
 def shared_libs(paths):
     libs = set()
     for p in paths:
-        res = subprocess.run(['ldd', p], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        res = subprocess.run(['ldd', p], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False,
                              universal_newlines=True)
         for line in res.stdout.splitlines():
             m = re.search(r'(/\S+) \(0x', line)
@@ -375,7 +373,7 @@ def base_initramfs(pkgs, kdir, samples_dir, cache):
     order = module_load_order(module_index(moddir), extra, GUEST_MODULES + SAMPLES)
     for name, data in order:
         c.file('lane/modules/%s.ko' % name, data)
-    c.file('lane/modules/order', ''.join(n + '\n' for n, _ in order).encode())
+    c.file('lane/modules/order', ''.join(name + '\n' for name, _data in order).encode())
     with open(path + '.tmp', 'wb') as f:
         f.write(c.finish())
     os.replace(path + '.tmp', path)
@@ -390,7 +388,7 @@ def ansible_package(cache):
                           'import ansible.module_utils, os; '
                           'print(os.path.dirname(os.path.dirname(ansible.module_utils.__file__)))'],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         universal_newlines=True)
+                         universal_newlines=True, check=False)
     if res.returncode == 0 and res.stdout.strip():
         return res.stdout.strip()
     wheels = os.path.join(cache, 'wheels')
@@ -540,7 +538,7 @@ def check(kernel, results):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     ap.add_argument('--kernels', default=os.environ.get('VFIO_KERNEL_SERIES', '6.1,6.12'),
                     help='comma-separated Debian kernel series (default 6.1,6.12)')
     ap.add_argument('--cache', default=os.environ.get(

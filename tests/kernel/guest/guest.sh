@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The kernel-lane scenario, run inside the guest by /init. Everything it produces goes to
-# /tmp/out, which send.sh ships to the host over the second serial port.
+# /tmp/out, which send.py ships to the host over the second serial port.
 #   modules -> SR-IOV VFs -> vfio-pci binding -> mdev instances -> group holders
 #   -> ground truth + facts ("before") -> one more mdev -> ground truth + facts ("after")
 #   -> capture of the tree
@@ -12,6 +12,7 @@ SYS=/sys
 T0=$(cut -d' ' -f1 /proc/uptime)
 LAST=$T0
 set -u
+# shellcheck disable=SC1091
 . /lane/env
 
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -26,61 +27,61 @@ echo "TIME boot-to-init ${T0}s"
 uname -r
 
 # 1. modules (dependency order computed on the host from modinfo)
-for m in $(cat /lane/modules/order); do
-	insmod /lane/modules/$m.ko || fail "insmod $m"
-done
+while read -r m; do
+	insmod "/lane/modules/$m.ko" || fail "insmod $m"
+done < /lane/modules/order
 stage modules
 
 # 2. SR-IOV: VFs on the emulated NVMe PF, without letting nvme probe them.
 pf=
-for d in $SYS/bus/pci/devices/*; do
-	[ -e "$d/sriov_totalvfs" ] && [ "$(cat $d/vendor)" = 0x1b36 ] && pf=${d##*/} && break
+for d in "$SYS"/bus/pci/devices/*; do
+	[ -e "$d/sriov_totalvfs" ] && [ "$(cat "$d/vendor")" = 0x1b36 ] && pf=${d##*/} && break
 done
 [ -n "$pf" ] || fail "no SR-IOV capable NVMe PF"
-echo 0 > $SYS/bus/pci/devices/$pf/sriov_drivers_autoprobe
-echo 2 > $SYS/bus/pci/devices/$pf/sriov_numvfs || fail "sriov_numvfs"
-vfs=$(for v in $SYS/bus/pci/devices/$pf/virtfn*; do basename "$(readlink $v)"; done)
-echo "NOTE PF $pf VFs" $vfs
+echo 0 > "$SYS/bus/pci/devices/$pf/sriov_drivers_autoprobe"
+echo 2 > "$SYS/bus/pci/devices/$pf/sriov_numvfs" || fail "sriov_numvfs"
+vfs=$(for v in "$SYS/bus/pci/devices/$pf"/virtfn*; do basename "$(readlink "$v")"; done)
+echo "NOTE PF $pf VFs $(echo "$vfs" | tr '\n' ' ')"
 stage sriov
 
 # 3. vfio-pci through driver_override: both VFs and the first e1000e function.
 nic=
-for d in $SYS/bus/pci/devices/*; do
-	[ "$(cat $d/vendor):$(cat $d/device)" = 0x8086:0x10d3 ] && nic=${d##*/} && break
+for d in "$SYS"/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x8086:0x10d3 ] && nic=${d##*/} && break
 done
 [ -n "$nic" ] || fail "no e1000e function"
-for dev in $vfs $nic; do
+for dev in $vfs $nic; do  # word splitting wanted: a list of addresses
 	d=$SYS/bus/pci/devices/$dev
-	echo vfio-pci > $d/driver_override
-	[ -L $d/driver ] && echo $dev > $d/driver/unbind
-	echo $dev > $SYS/bus/pci/drivers_probe
-	[ "$(basename "$(readlink $d/driver)")" = vfio-pci ] || fail "bind $dev to vfio-pci"
+	echo vfio-pci > "$d/driver_override"
+	[ -L "$d/driver" ] && echo "$dev" > "$d/driver/unbind"
+	echo "$dev" > "$SYS/bus/pci/drivers_probe"
+	[ "$(basename "$(readlink "$d/driver")")" = vfio-pci ] || fail "bind $dev to vfio-pci"
 done
 stage vfio-bind
 
 # 4. mdev instances of several types on the three sample parents.
 mk_mdev() { # parent type uuid
-	echo "$3" > $SYS/class/mdev_bus/$1/mdev_supported_types/$2/create || fail "create $2 on $1"
+	echo "$3" > "$SYS/class/mdev_bus/$1/mdev_supported_types/$2/create" || fail "create $2 on $1"
 }
 U_MTTY=83b8f4f2-509f-382f-3c1e-e6bfe0fa1001
 U_MDPY=83b8f4f2-509f-382f-3c1e-e6bfe0fa1002
 U_MBOCHS=83b8f4f2-509f-382f-3c1e-e6bfe0fa1003
 U_MTTY1=83b8f4f2-509f-382f-3c1e-e6bfe0fa1004
-mk_mdev mtty mtty-2 $U_MTTY
-mk_mdev mdpy mdpy-xga $U_MDPY
-mk_mdev mbochs mbochs-medium $U_MBOCHS
+mk_mdev mtty mtty-2 "$U_MTTY"
+mk_mdev mdpy mdpy-xga "$U_MDPY"
+mk_mdev mbochs mbochs-medium "$U_MBOCHS"
 stage mdev-create
 
 # 5. Processes named like QEMU VMs holding VFIO groups open: a VF and the mtty instance.
 #    (Their output goes to files: an inherited pipe would keep init's tee waiting.)
-vf1=$(echo $vfs | cut -d' ' -f1)
-g_vf=$(basename "$(readlink $SYS/bus/pci/devices/$vf1/iommu_group)")
-g_mtty=$(basename "$(readlink $SYS/bus/mdev/devices/$U_MTTY/iommu_group)")
+vf1=$(echo "$vfs" | head -n 1)
+g_vf=$(basename "$(readlink "$SYS/bus/pci/devices/$vf1/iommu_group")")
+g_mtty=$(basename "$(readlink "$SYS/bus/mdev/devices/$U_MTTY/iommu_group")")
 VFIO_HOLD=/dev/vfio/$g_vf qemu-system-x86_64 -name guest=kvm-test-vm,debug-threads=on \
-	-machine q35,accel=kvm -device vfio-pci,host=$vf1 </dev/null >$OUT/holder-vf.log 2>&1 &
+	-machine q35,accel=kvm -device "vfio-pci,host=$vf1" </dev/null >"$OUT/holder-vf.log" 2>&1 &
 VFIO_HOLD=/dev/vfio/$g_mtty qemu-system-x86_64 -name guest=mdev-vm,debug-threads=on \
-	-machine q35,accel=kvm -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$U_MTTY \
-	</dev/null >$OUT/holder-mdev.log 2>&1 &
+	-machine q35,accel=kvm -device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$U_MTTY" \
+	</dev/null >"$OUT/holder-mdev.log" 2>&1 &
 sleep 1
 ls -l /dev/vfio
 stage holders
@@ -88,24 +89,27 @@ stage holders
 run_module() { # phase
 	PYTHONPATH=/opt/collections:/opt/ansible python3 \
 		-m ansible_collections.vfio.migration.plugins.modules.vfio_facts \
-		/lane/module-args.json > $OUT/facts-$1.json 2> $OUT/facts-$1.err ||
-		fail "module exited $? in phase $1: $(tail -n 3 $OUT/facts-$1.err)"
+		/lane/module-args.json > "$OUT/facts-$1.json" 2> "$OUT/facts-$1.err" ||
+		fail "module exited $? in phase $1: $(tail -n 3 "$OUT/facts-$1.err")"
 }
 
-# 6. ground truth and facts, before
-sh /lane/truth.sh > $OUT/truth-before.txt || fail "truth.sh before"
+# 6. ground truth (sysfs/proc by shell; migration support by ioctl on the devices no
+#    process holds) and facts, before
+sh /lane/truth.sh > "$OUT/truth-before.txt" || fail "truth.sh before"
+python3 /lane/probe.py >> "$OUT/truth-before.txt" || fail "probe.py before"
 stage truth-before
 run_module before
 stage module-before
 
 # 7. one more instance: available_instances of the mtty types must drop
-mk_mdev mtty mtty-1 $U_MTTY1
-sh /lane/truth.sh > $OUT/truth-after.txt || fail "truth.sh after"
+mk_mdev mtty mtty-1 "$U_MTTY1"
+sh /lane/truth.sh > "$OUT/truth-after.txt" || fail "truth.sh after"
+python3 /lane/probe.py >> "$OUT/truth-after.txt" || fail "probe.py after"
 stage truth-after
 run_module after
 stage module-after
 
 # 8. capture of the tree as it is now
-python3 /lane/capture.py > $OUT/capture.json 2> $OUT/capture.err || fail "capture.py"
+python3 /lane/capture.py > "$OUT/capture.json" 2> "$OUT/capture.err" || fail "capture.py"
 stage capture
 echo "TIME guest-total $(elapsed 0 "$LAST")s"

@@ -11,54 +11,56 @@ hex() { v=$(cat "$1" 2>/dev/null); echo "${v#0x}"; }
 link() { [ -L "$1" ] && basename "$(readlink "$1")"; }
 
 echo "kernel${tab}release=$(cat /proc/sys/kernel/osrelease)"
-echo "iommu${tab}groups=$(ls $S/kernel/iommu_groups | wc -l)"
+echo "iommu${tab}groups=$(find "$S/kernel/iommu_groups" -mindepth 1 -maxdepth 1 | wc -l)"
 
-for d in $S/bus/pci/devices/*; do
+for d in "$S"/bus/pci/devices/*; do
 	a=${d##*/}
-	drv=$(link $d/driver)
-	if [ -e $d/sriov_totalvfs ]; then
-		echo "pf${tab}$a${tab}driver=$drv${tab}totalvfs=$(cat $d/sriov_totalvfs)${tab}numvfs=$(cat $d/sriov_numvfs)${tab}vendor=$(hex $d/vendor)${tab}device=$(hex $d/device)"
+	drv=$(link "$d/driver")
+	if [ -e "$d/sriov_totalvfs" ]; then
+		echo "pf${tab}$a${tab}driver=$drv${tab}totalvfs=$(cat "$d/sriov_totalvfs")${tab}numvfs=$(cat "$d/sriov_numvfs")${tab}vendor=$(hex "$d/vendor")${tab}device=$(hex "$d/device")"
 	fi
 	case "$drv" in
 	vfio-pci|*_vfio_pci) ;;
 	*) continue ;;
 	esac
-	parent=$(link $d/physfn)
-	cdev=$(ls $d/vfio-dev 2>/dev/null | head -n 1)
+	parent=$(link "$d/physfn")
+	cdev=$(find "$d/vfio-dev" -mindepth 1 -maxdepth 1 2>/dev/null | head -n 1)
+	cdev=${cdev##*/}
 	printf 'pci\t%s\tdriver=%s\tgroup=%s\tvendor=%s\tdevice=%s\tsubsystem_vendor=%s\tsubsystem_device=%s\tclass=%s\trevision=%s\tnuma_node=%s\tparent=%s\tcdev=%s\n' \
-		"$a" "$drv" "$(link $d/iommu_group)" "$(hex $d/vendor)" "$(hex $d/device)" \
-		"$(hex $d/subsystem_vendor)" "$(hex $d/subsystem_device)" "$(hex $d/class)" \
-		"$(hex $d/revision)" "$(cat $d/numa_node)" "${parent:--}" "${cdev:--}"
+		"$a" "$drv" "$(link "$d/iommu_group")" "$(hex "$d/vendor")" "$(hex "$d/device")" \
+		"$(hex "$d/subsystem_vendor")" "$(hex "$d/subsystem_device")" "$(hex "$d/class")" \
+		"$(hex "$d/revision")" "$(cat "$d/numa_node")" "${parent:--}" "${cdev:--}"
 done
 
-for p in $S/class/mdev_bus/*; do
+for p in "$S"/class/mdev_bus/*; do
 	[ -e "$p" ] || continue
-	for t in $p/mdev_supported_types/*; do
+	for t in "$p"/mdev_supported_types/*; do
 		printf 'mdev_type\tparent=%s\ttype=%s\tdevice_api=%s\tavailable=%s\tdescription=%s\tname=%s\n' \
-			"${p##*/}" "${t##*/}" "$(cat $t/device_api)" "$(cat $t/available_instances)" \
-			"$(cat $t/description 2>/dev/null | tr '\n' ' ' | sed 's/ *$//')" \
-			"$(cat $t/name 2>/dev/null)"
+			"${p##*/}" "${t##*/}" "$(cat "$t/device_api")" "$(cat "$t/available_instances")" \
+			"$( (tr '\n' ' ' < "$t/description") 2>/dev/null | sed 's/ *$//')" \
+			"$(cat "$t/name" 2>/dev/null)"
 	done
 done
 
-for m in $S/bus/mdev/devices/*; do
+for m in "$S"/bus/mdev/devices/*; do
 	[ -e "$m" ] || continue
-	real=$(readlink -f $m)
+	real=$(readlink -f "$m")
 	parent=$(basename "$(dirname "$real")")
 	printf 'mdev\t%s\ttype=%s\tparent=%s\tgroup=%s\tdriver=%s\n' \
-		"${m##*/}" "$(link $m/mdev_type)" "$parent" "$(link $m/iommu_group)" "$(link $m/driver)"
+		"${m##*/}" "$(link "$m/mdev_type")" "$parent" "$(link "$m/iommu_group")" "$(link "$m/driver")"
 done
 
-for fd in /proc/[0-9]*/fd/*; do
-	t=$(readlink "$fd" 2>/dev/null) || continue
-	case "$t" in
-	/dev/vfio/vfio) ;;
-	/dev/vfio/*)
-		pid=${fd#/proc/}
-		pid=${pid%%/*}
-		vm=$(tr '\0' '\n' < /proc/$pid/cmdline | sed -n 's/^guest=\([^,]*\).*/\1/p' | head -n 1)
+# one ls for every fd of every process (a readlink per fd costs seconds under emulation)
+# shellcheck disable=SC2012
+ls -l /proc/[0-9]*/fd/ 2>/dev/null | while read -r line; do
+	case "$line" in
+	/proc/*:) pid=${line#/proc/}; pid=${pid%%/*} ;;
+	*" -> /dev/vfio/vfio") ;;
+	*" -> /dev/vfio/"*)
+		t=${line##* -> }
+		vm=$(tr '\0' '\n' < "/proc/$pid/cmdline" | sed -n 's/^guest=\([^,]*\).*/\1/p' | head -n 1)
 		printf 'holder\tpid=%s\tnode=%s\tgroup=%s\tvm=%s\tcomm=%s\n' \
-			"$pid" "$t" "${t##*/}" "$vm" "$(cat /proc/$pid/comm)"
+			"$pid" "$t" "${t##*/}" "$vm" "$(cat "/proc/$pid/comm")"
 		;;
 	esac
 done | sort -u

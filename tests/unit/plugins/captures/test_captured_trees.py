@@ -91,6 +91,17 @@ def test_mtty_capacity_counts_ports_left(captured):
     assert avail == {'mtty-1': 21, 'mtty-2': 10}
 
 
+def test_migration_support_is_what_the_kernel_answered(captured):
+    # the guest asked each device no VM held with VFIO_DEVICE_FEATURE(MIGRATION, GET)
+    kernel_says = dict((ident, rec['capable'] == '1') for ident, rec in captured['truth']['migration'].items())
+    assert len(kernel_says) == 5
+    devices = captured['facts']['devices']
+    assert dict((d['id'], d['migration']['capable']) for d in devices if d['id'] in kernel_says) == kernel_says
+    # mtty implements migration from kernel 6.7: not on 6.1, yes on 6.12
+    mtty1 = [d for d in devices if d['type'] == 'mtty-1'][0]
+    assert kernel_says[mtty1['id']] is captured['kernel'].startswith('6.12.')
+
+
 def test_mdev_parents_are_virtual_devices(captured):
     for device in captured['facts']['devices']:
         if device['kind'] == 'mdev':
