@@ -27,7 +27,7 @@ description:
     C(FACTS_MODULES) / C(facts_modules); set its options with C(module_defaults)). A play that sets C(fact_path)
     passes that option to every facts module, which this one rejects.
 author:
-  - vfio.migration maintainers
+  - vfio.migration maintainers (@vfio-migration)
 extends_documentation_fragment:
   - vfio.migration._attributes
   - vfio.migration._attributes.FACTS

@@ -29,8 +29,10 @@ def by_id(facts):
     return dict((d['id'], d) for d in facts['devices'])
 
 
-def t4_host(host, nvidia_version='550.54.16', types=(('nvidia-222', 'GRID T4-1B', 16), ('nvidia-230', 'GRID T4-1Q', 15),
-                                                      ('nvidia-234', 'GRID T4-16Q', 0))):
+T4_TYPES = (('nvidia-222', 'GRID T4-1B', 16), ('nvidia-230', 'GRID T4-1Q', 15), ('nvidia-234', 'GRID T4-16Q', 0))
+
+
+def t4_host(host, nvidia_version='550.54.16', types=T4_TYPES):
     host.module('nvidia', version=nvidia_version, srcversion='2D3C1D8E5F6A7B8C', taint='POE')
     gpu = host.pci('0000:3b:00.0', driver='nvidia', module='nvidia', group=20, numa=0, **T4)
     host.mdev_parent(gpu)

@@ -53,7 +53,8 @@ def run(cli, args, collections_path, tmp_path, extra_env=None):
     })
     env.update(extra_env or {})
     return subprocess.run(command + args, env=env, cwd=str(tmp_path),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300,
+                          check=False)
 
 
 def adhoc_result(proc):
