@@ -122,7 +122,7 @@ def scan(ctx, mdev_parents=frozenset()):
                                 'numa_node': numa_node}
         if is_pf:
             numvfs = reader.read_int(real + '/sriov_numvfs', quiet_missing=False)
-            vf_device = reader.read_hex(real + '/sriov_vf_device', quiet_missing=True)
+            vf_device = reader.read_hex(real + '/sriov_vf_device', quiet_missing=True, digits=4)
             result.sriov.append({
                 'pf': name,
                 'pci': pci,

@@ -345,8 +345,12 @@ class Reader(object):
             cur = cand
         return cur
 
-    def read_hex(self, path, quiet_missing=False):
-        """A ``0x``-prefixed hex attribute as lower-case hex without ``0x`` (``0x10DE`` -> ``10de``)."""
+    def read_hex(self, path, quiet_missing=False, digits=0):
+        """A hex attribute as lower-case hex without ``0x`` (``0x10DE`` -> ``10de``).
+
+        ``digits`` pads to that width: ``sriov_vf_device`` is printed with ``%x``
+        (``drivers/pci/iov.c``), so ``10`` is device ``0010``.
+        """
         text = self.read(path, quiet_missing)
         if text is None:
             return None
@@ -358,7 +362,7 @@ class Reader(object):
         except ValueError:
             self.warn(path, 'not a hexadecimal number: %r' % text[:40])
             return None
-        return value
+        return value.zfill(digits) if digits else value
 
     def read_int(self, path, quiet_missing=True):
         """An integer attribute, or ``None``."""

@@ -32,6 +32,8 @@ def test_reads_text_and_hex(root):
     assert dev == str(root / 'devices' / 'pci0000:00' / '0000:00:01.0')
     assert reader.read_hex(dev + '/vendor') == '10de'
     assert reader.read_int(dev + '/numa_node') == -1
+    (root / 'devices' / 'pci0000:00' / '0000:00:01.0' / 'sriov_vf_device').write_text('10\n')
+    assert reader.read_hex(dev + '/sriov_vf_device', digits=4) == '0010'      # printed with %x
     assert reader.warnings == []
 
 
