@@ -320,7 +320,7 @@ def normalize(desc, source=None):
         default_cmdline += ' intel_iommu=on iommu=pt'
     model['kernel_cmdline'] = ctx.text(desc.get('kernel_cmdline'), 'kernel_cmdline', default_cmdline)
     model['modules'] = _norm_modules(ctx, desc.get('modules'))
-    model['pci'] = _norm_pci(ctx, ctx.seq(desc.get('pci'), 'pci'), model)
+    model['pci'] = _norm_pci(ctx, ctx.seq(desc.get('pci'), 'pci'))
     model['mdev_parents'] = _norm_virtual_parents(ctx, ctx.seq(desc.get('mdev_parents'), 'mdev_parents'))
     model['css'] = _norm_css(ctx, ctx.seq(desc.get('css'), 'css'))
     model['ap'] = _norm_ap(ctx, desc.get('ap'))
@@ -356,7 +356,7 @@ class _AnyKeys(object):
         return iter(())
 
 
-def _norm_pci(ctx, entries, model):
+def _norm_pci(ctx, entries):
     functions = []
     for i, entry in enumerate(entries):
         field = _join('pci', i)
@@ -387,7 +387,7 @@ def _norm_pci(ctx, entries, model):
                 ctx.fail(field + '.driver', 'an mdev parent needs a bound driver (its name prefixes the type ids)')
             fn['mdev'] = _norm_mdev(ctx, entry['mdev'], field + '.mdev', fn['driver'])
         if entry.get('sriov') is not None:
-            functions.extend(_norm_sriov(ctx, entry, fn, field, model))
+            functions.extend(_norm_sriov(ctx, entry, fn, field))
         elif entry.get('vgpu') is not None:
             ctx.fail(field + '.vgpu', 'NVIDIA SR-IOV vGPU needs an sriov block on the same PF')
     seen = {}
@@ -398,7 +398,7 @@ def _norm_pci(ctx, entries, model):
     return functions
 
 
-def _norm_sriov(ctx, entry, pf, field, model):
+def _norm_sriov(ctx, entry, pf, field):
     sfield = field + '.sriov'
     spec = ctx.mapping(entry['sriov'], sfield, _SRIOV_KEYS, required=('total',))
     total = ctx.integer(spec['total'], sfield + '.total', minimum=1, maximum=2048)
@@ -759,9 +759,18 @@ def _norm_broken(ctx, value):
 
 
 def _finish(ctx, model):
-    """Cross-field checks and derived numbers: bridges, IOMMU groups, mdev instance ids,
-    vfio cdev indexes, VMs and processes."""
-    host = model['host']
+    """Cross-field checks and derived numbers, in the order the kernel would create things."""
+    _place_pci(ctx, model)
+    next_group = _number_groups(ctx, model)
+    _collect_mdevs(ctx, model, next_group)
+    _index_vfio_devices(model)
+    _place_vms(ctx, model)
+    _check_broken(ctx, model)
+
+
+def _place_pci(ctx, model):
+    """Put functions off their root bus below a PCIe root port (auto-numbered unless given);
+    VFs sit beside their PF."""
     functions = {fn['addr']: fn for fn in model['pci']}
     for fn in model['pci']:
         if _vfio_driver(fn['driver']) and not model['iommu']:
@@ -769,8 +778,7 @@ def _finish(ctx, model):
         if fn['vm'] and not _vfio_driver(fn['driver']):
             ctx.fail(fn['field'] + '.vm', 'only a function bound to a VFIO driver can be used by a VM (driver is %r)'
                      % fn['driver'])
-    # bridges (PCIe root ports) for functions that are not on their root bus; VFs sit beside their PF
-    bridges = {}
+    auto = {}
     for fn in model['pci']:
         if fn['is_vf']:
             continue
@@ -780,119 +788,111 @@ def _finish(ctx, model):
         if (rid >> 8) == fn['root']:
             if fn['port']:
                 ctx.fail(fn['field'] + '.port', 'the function is on its root bus %02x: it has no port' % fn['root'])
-            continue
-        if fn['port'] is None:
-            fn['port'] = ('auto', dom, fn['root'], rid >> 8)
-        bridges.setdefault(fn['port'], []).append(fn)
-    for fn in model['pci']:
-        if fn['is_vf']:
-            fn['root'] = functions[fn['pf']]['root']
-    auto_slots = {}
-    for key in sorted(k for k in bridges if k[0] == 'auto'):
-        dom, root = key[1], key[2]
-        n = auto_slots.get((dom, root), 0)
-        auto_slots[(dom, root)] = n + 1
+        elif fn['port'] is None:
+            auto.setdefault((dom, fn['root'], rid >> 8), []).append(fn)
+    slots = {}
+    for dom, root, bus in sorted(auto):
+        n = slots.get((dom, root), 0)
+        slots[(dom, root)] = n + 1
         if n >= 31 * 8:
             ctx.fail('pci', 'more than %d buses below root bus %02x: give some functions a root' % (31 * 8, root))
         # root ports at <root>:01.0, 02.0 ... 1f.0, then further functions of those slots
-        port = '%04x:%02x:%02x.%d' % (dom, root, 1 + n % 31, n // 31)
-        for fn in bridges[key]:
-            fn['port'] = port
-    for fn in model['pci']:
-        if fn['is_vf']:
-            fn['port'] = functions[fn['pf']]['port']
+        for fn in auto[(dom, root, bus)]:
+            fn['port'] = '%04x:%02x:%02x.%d' % (dom, root, 1 + n % 31, n // 31)
     ports = {}
     for fn in model['pci']:
-        if fn['port'] and fn['port'] not in ports:
-            if fn['port'] in functions:
-                ctx.fail(fn['field'] + '.port', 'port %s is also listed as a device' % fn['port'])
-            pdom, prid = _rid(fn['port'])
-            if (prid >> 8) != fn['root']:
-                ctx.fail(fn['field'] + '.port', 'port %s is not on root bus %02x' % (fn['port'], fn['root']))
-            ports[fn['port']] = {
-                'addr': fn['port'], 'vendor': 0x8086, 'device': 0x2030, 'svendor': 0x8086, 'sdevice': 0x0000,
-                'class': 0x060400, 'rev': 0x04, 'numa': fn['numa'] if not fn['is_vf'] else -1, 'driver': 'pcieport',
-                'driver_override': None, 'group': None, 'root': fn['root'], 'port': None, 'vm': None,
-                'is_vf': False, 'pf': None, 'vf_index': None, 'sriov': None, 'mdev': None,
-                'vgpu_current': None, 'vgpu_creatable': None, 'field': 'bridge ' + fn['port'], 'bridge': True}
+        if fn['is_vf']:
+            fn['root'], fn['port'] = functions[fn['pf']]['root'], functions[fn['pf']]['port']
+        if not fn['port'] or fn['port'] in ports:
+            continue
+        if fn['port'] in functions:
+            ctx.fail(fn['field'] + '.port', 'port %s is also listed as a device' % fn['port'])
+        if (_rid(fn['port'])[1] >> 8) != fn['root']:
+            ctx.fail(fn['field'] + '.port', 'port %s is not on root bus %02x' % (fn['port'], fn['root']))
+        ports[fn['port']] = {
+            'addr': fn['port'], 'vendor': 0x8086, 'device': 0x2030, 'svendor': 0x8086, 'sdevice': 0x0000,
+            'class': 0x060400, 'rev': 0x04, 'numa': fn['numa'], 'driver': 'pcieport',
+            'driver_override': None, 'group': None, 'root': fn['root'], 'port': None, 'vm': None,
+            'is_vf': False, 'pf': None, 'vf_index': None, 'sriov': None, 'mdev': None,
+            'vgpu_current': None, 'vgpu_creatable': None, 'field': 'bridge ' + fn['port'], 'bridge': True}
     model['bridges'] = [ports[k] for k in sorted(ports)]
-    every = sorted(model['pci'] + model['bridges'], key=lambda f: _rid(f['addr']))
-    model['all_pci'] = every
-    # IOMMU groups: explicit numbers kept, the rest numbered in address order
-    next_group = 0
-    if model['iommu']:
-        taken = set(f['group'] for f in every if f['group'] is not None)
-        for f in every:
-            if f['group'] is None:
-                while next_group in taken:
-                    next_group += 1
-                f['group'] = next_group
-                taken.add(next_group)
-        next_group = max(taken) + 1 if taken else 0
-    else:
+    model['all_pci'] = sorted(model['pci'] + model['bridges'], key=lambda f: _rid(f['addr']))
+
+
+def _number_groups(ctx, model):
+    """IOMMU groups: explicit numbers kept, the rest numbered in address order; returns the
+    next free number (emulated mdev groups come after)."""
+    every = model['all_pci']
+    if not model['iommu']:
         for f in every:
             if f['group'] is not None:
                 ctx.fail(f['field'] + '.group', 'iommu is disabled: no IOMMU groups')
-    # mdev parents, in a fixed order: PCI, virtual, css, ap
-    parents = []
-    for fn in model['pci']:
-        if fn['mdev']:
-            parents.append({'kind': 'pci', 'name': fn['addr'], 'fn': fn, 'mdev': fn['mdev']})
-    for p in model['mdev_parents']:
-        parents.append({'kind': 'virtual', 'name': p['name'], 'virtual': p, 'mdev': p['mdev']})
-    for sch in model['css']:
-        if sch['mdev']:
-            parents.append({'kind': 'css', 'name': sch['id'], 'sch': sch, 'mdev': sch['mdev']})
-    if model['ap'] and model['ap']['mdev']['instances'] is not None:
+        return 0
+    taken = set(f['group'] for f in every if f['group'] is not None)
+    number = 0
+    for f in every:
+        if f['group'] is None:
+            while number in taken:
+                number += 1
+            f['group'] = number
+            taken.add(number)
+    return max(taken) + 1 if taken else 0
+
+
+def _collect_mdevs(ctx, model, next_group):
+    """mdev parents in a fixed order (PCI, virtual, css, ap), instance UUIDs and groups."""
+    parents = [{'kind': 'pci', 'name': fn['addr'], 'mdev': fn['mdev']} for fn in model['pci'] if fn['mdev']]
+    parents += [{'kind': 'virtual', 'name': p['name'], 'virtual': p, 'mdev': p['mdev']} for p in model['mdev_parents']]
+    parents += [{'kind': 'css', 'name': sch['id'], 'mdev': sch['mdev']} for sch in model['css'] if sch['mdev']]
+    if model['ap']:
         parents.append({'kind': 'ap', 'name': 'matrix', 'mdev': model['ap']['mdev']})
-    names = {}
+    names = set()
     for p in parents:
         if p['name'] in names:
             ctx.fail(p['mdev']['field'], 'mdev parent name %r is used twice' % p['name'])
-        names[p['name']] = p
-    model['parents'] = parents
+        names.add(p['name'])
     uuids = {}
     instances = []
     for p in parents:
         for inst in p['mdev']['instances']:
             if inst['uuid'] is None:
-                inst['uuid'] = _uuid(host, p['name'], inst['type'], inst['index'])
+                inst['uuid'] = _uuid(model['host'], p['name'], inst['type'], inst['index'])
             if inst['uuid'] in uuids:
                 ctx.fail(inst['field'] + '.uuid', 'UUID %s is used twice (also %s)' % (inst['uuid'], uuids[inst['uuid']]))
             uuids[inst['uuid']] = inst['field']
             inst['parent'] = p
             inst['driver'] = inst['driver'] or p['mdev']['driver']
             instances.append(inst)
-    # emulated IOMMU groups for mdev instances come after the PCI groups, in creation order
-    for inst in sorted(instances, key=lambda x: (x['parent']['name'], x['uuid'])):
-        inst['group'] = next_group
-        next_group += 1
+    # creation order: by parent, then UUID; each instance gets the next emulated group
+    instances.sort(key=lambda x: (x['parent']['name'], x['uuid']))
+    for number, inst in enumerate(instances, next_group):
+        inst['group'] = number
+    model['parents'] = parents
     model['instances'] = instances
-    # vfio devices: cdev index vfioN, in registration order (PCI by address, then mdevs)
-    vfio_devices = []
+
+
+def _index_vfio_devices(model):
+    """vfio-dev/vfioN numbering, in registration order: PCI functions by address, then mdevs."""
+    devices = [('pci', fn) for fn in sorted(model['pci'], key=lambda f: _rid(f['addr'])) if _vfio_driver(fn['driver'])]
+    devices += [('mdev', inst) for inst in model['instances']]
     for fn in model['pci']:
         fn['vfio_index'] = None
-        if _vfio_driver(fn['driver']):
-            vfio_devices.append(('pci', fn))
-    for inst in sorted(instances, key=lambda x: (x['parent']['name'], x['uuid'])):
-        vfio_devices.append(('mdev', inst))
-    for index, (_kind, obj) in enumerate(vfio_devices):
+    for index, (_kind, obj) in enumerate(devices):
         obj['vfio_index'] = index
-    model['vfio_devices'] = vfio_devices
-    # VMs: declared in vms, or named by a device; each device is used by at most one VM
+    model['vfio_devices'] = devices
+
+
+def _place_vms(ctx, model):
+    """VMs are declared in vms or named by a device; each gets a pid (from 2000, by name)."""
     vms = model['vms']
-    users = []
-    for fn in sorted(model['pci'], key=lambda f: _rid(f['addr'])):
-        if fn['vm']:
-            users.append((fn['vm'], ('pci', fn), fn['field']))
-    for inst in instances:
-        if inst['vm']:
-            users.append((inst['vm'], ('mdev', inst), inst['field']))
-    for vm_name, dev, field in users:
-        if vm_name not in vms:
-            vms[vm_name] = {'name': vm_name, 'pid': None, 'name_style': 'guest', 'iommufd': None, 'qemu': None,
-                            'cmdline': None, 'comm': None, 'field': field, 'devices': []}
-        vms[vm_name]['devices'].append(dev)
+    for kind, obj in model['vfio_devices']:
+        name = obj['vm']
+        if not name:
+            continue
+        if name not in vms:
+            vms[name] = {'name': name, 'pid': None, 'name_style': 'guest', 'iommufd': None, 'qemu': None,
+                         'cmdline': None, 'comm': None, 'field': obj['field'], 'devices': []}
+        vms[name]['devices'].append((kind, obj))
     pids = {}
     for p in model['processes']:
         if p['pid'] in pids:
@@ -913,23 +913,26 @@ def _finish(ctx, model):
         if vm['pid'] in pids:
             ctx.fail(vm['field'] + '.pid', 'pid %d is used twice (also %s)' % (vm['pid'], pids[vm['pid']]))
         pids[vm['pid']] = vm['field']
-    model['vm_list'] = [vms[n] for n in sorted(vms, key=lambda n: vms[n]['pid'])]
-    known = set(functions) | set(uuids)
+    model['vm_list'] = sorted(vms.values(), key=lambda vm: vm['pid'])
+
+
+def _check_broken(ctx, model):
+    known = set(fn['addr'] for fn in model['pci']) | set(inst['uuid'] for inst in model['instances'])
     for key, items in model['broken'].items():
         for k, spec in enumerate(items):
+            field = 'broken.%s[%d]' % (key, k)
             if key in ('fd_to_missing_group', 'kernel_thread'):
-                pid = spec.partition(':')[0]
-                if not pid.isdigit():
-                    ctx.fail('broken.%s[%d]' % (key, k), 'expected a pid first, got %r' % spec)
+                if not spec.partition(':')[0].isdigit():
+                    ctx.fail(field, 'expected a pid first, got %r' % spec)
                 continue
             if key in ('dangling_driver', 'link_loop', 'dangling_mdev_type', 'dangling_physfn'):
                 ref = spec
             elif '/' not in spec.strip('/'):
-                ctx.fail('broken.%s[%d]' % (key, k), 'expected <device>/<file>, got %r' % spec)
+                ctx.fail(field, 'expected <device>/<file>, got %r' % spec)
             else:
                 ref = spec.split('/', 1)[0]
             if ref.lower() not in known:
-                ctx.fail('broken.%s[%d]' % (key, k), '%r is not a PCI address or mdev UUID of this host' % ref)
+                ctx.fail(field, '%r is not a PCI address or mdev UUID of this host' % ref)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1065,8 +1068,7 @@ class _Builder(object):
         t = self.t
         roots = set()
         for f in self.m['all_pci']:
-            dom, rid = _rid(f['addr'])
-            root = 'sys/devices/pci%04x:%02x' % (dom, f['root'])
+            root = 'sys/devices/pci%04x:%02x' % (_rid(f['addr'])[0], f['root'])
             roots.add(root)
             if f['is_vf']:
                 base = os.path.dirname(self.dev_paths[f['pf']])
@@ -1296,9 +1298,7 @@ class _Builder(object):
             t.mkdir('sys/class/iommu')
             t.mkdir('sys/devices/virtual/iommu/dmar0')
             t.link('sys/class/iommu/dmar0', 'sys/devices/virtual/iommu/dmar0')
-        vfio_groups = set()
-        for kind, obj in self.m['vfio_devices']:
-            vfio_groups.add(obj['group'])
+        vfio_groups = set(obj['group'] for _kind, obj in self.m['vfio_devices'])
         for number in sorted(self.groups):
             g = self.groups[number]
             gd = 'sys/kernel/iommu_groups/%d' % number
@@ -1535,18 +1535,10 @@ class _Builder(object):
 # ---------------------------------------------------------------------------------------------
 
 def _rmtree(path):
-    def onerror(func, p, _exc):
-        os.chmod(p, 0o700)
-        func(p)
-    for dirpath, dirnames, filenames in os.walk(path):
-        for name in filenames:
-            full = os.path.join(dirpath, name)
-            if not os.path.islink(full):
-                try:
-                    os.chmod(full, 0o600)
-                except OSError:
-                    pass
-    shutil.rmtree(path, onerror=onerror)
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
 
 
 def build_host(description, out_dir, source=None):
