@@ -28,6 +28,7 @@ drivers/s390/crypto/vfio_ap_ops.c, samples/vfio-mdev/mtty.c.
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import json
 import os
@@ -35,6 +36,7 @@ import re
 import shutil
 import struct
 import sys
+import tempfile
 import time
 import uuid
 
@@ -1544,16 +1546,14 @@ def _rmtree(path):
 def build_host(description, out_dir, source=None):
     """Build one host from a description mapping into ``out_dir/<host>``; return that path.
 
-    An existing tree for the host is replaced: the new tree is built next to it and swapped
-    in, so a failed build leaves the old one in place.
+    The tree is built in a temporary directory beside the old one and swapped in, so a failed
+    build leaves the old tree in place and concurrent builds of the same host do not collide.
     """
     model = normalize(description, source)
     os.makedirs(out_dir, exist_ok=True)
     final = os.path.join(out_dir, model['host'])
-    tmp = os.path.join(out_dir, '.%s.building' % model['host'])
-    if os.path.lexists(tmp):
-        _rmtree(tmp)
-    os.makedirs(tmp)
+    tmp = tempfile.mkdtemp(prefix='.%s.building.' % model['host'], dir=out_dir)
+    os.chmod(tmp, 0o755)
     try:
         builder = _Builder(model, tmp)
         builder.pci()
@@ -1566,9 +1566,21 @@ def build_host(description, out_dir, source=None):
     except BaseException:
         _rmtree(tmp)
         raise
+    trash = None
     if os.path.lexists(final):
-        _rmtree(final)
-    os.rename(tmp, final)
+        trash = tempfile.mkdtemp(prefix='.%s.old.' % model['host'], dir=out_dir)
+        try:
+            os.rename(final, os.path.join(trash, 'tree'))
+        except FileNotFoundError:
+            pass
+    try:
+        os.rename(tmp, final)
+    except OSError as exc:
+        if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+            raise
+        _rmtree(tmp)  # another build swapped in the same tree meanwhile
+    if trash:
+        _rmtree(trash)
     return final
 
 
