@@ -146,7 +146,7 @@ def plan_fleet(hosts=2000, drained=500, vms_per_drained=4, profiles=200, seed=11
         if i < drained:
             template = (board, max(gpus, 2), tindex, nv, kernel, vms_per_drained, min(nic_vms, 2), spare)
         else:
-            template = (board, gpus, tindex, nv, kernel, min(vms, 2), min(nic_vms, min(vms, 2)), spare)
+            template = (board, gpus, tindex, nv, kernel, min(vms, 2), min(nic_vms, vms, 2), spare)
         name = 'host%05d' % i
         facts[name] = host_facts(template, i)
         if i < drained:

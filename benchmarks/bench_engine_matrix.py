@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the vfio.migration collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -55,7 +54,7 @@ def naive_pair(engine, src, dst):
 def best_of(runs, func, cpu=None):
     """Best wall-clock time of ``runs`` calls (and, in ``cpu``, the process CPU time of that run)."""
     best, result = None, None
-    for _ in range(runs):
+    for _run in range(runs):
         start, start_cpu = time.perf_counter(), time.process_time()
         result = func()
         wall, used = time.perf_counter() - start, time.process_time() - start_cpu
@@ -67,7 +66,7 @@ def best_of(runs, func, cpu=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--hosts', type=int, default=10000)
     parser.add_argument('--profiles', type=int, default=200)
     parser.add_argument('--naive-hosts', type=int, default=1000)
@@ -95,7 +94,7 @@ def main(argv=None):
 
     names = sorted(facts)[:args.naive_hosts]
     subset = dict((n, facts[n]) for n in names)
-    engine_small, _ = best_of(args.runs, lambda: compat_matrix(subset))
+    engine_small = best_of(args.runs, lambda: compat_matrix(subset))[0]
     engine = Engine()
     models = build_models(engine, subset)
     rng = random.Random(1)

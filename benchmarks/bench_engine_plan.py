@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the vfio.migration collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -32,7 +31,7 @@ from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migrat
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--hosts', type=int, default=2000)
     parser.add_argument('--drain', type=int, default=500)
     parser.add_argument('--vms-per-host', type=int, default=4)
@@ -45,7 +44,7 @@ def main(argv=None):
     print('fleet: %d hosts, draining %d, built in %.1f s (not timed below)'
           % (args.hosts, len(drain), time.perf_counter() - start))
     times, plan = [], None
-    for _ in range(args.runs):
+    for _run in range(args.runs):
         start, start_cpu = time.perf_counter(), time.process_time()
         plan = migration_plan(facts, drain, wave_size=args.wave_size)
         times.append((time.perf_counter() - start, time.process_time() - start_cpu))

@@ -190,7 +190,7 @@ class RecordKeyer(object):
         for path in self.extra:
             value = record
             for part in path:
-                if type(value) is not dict:
+                if not isinstance(value, dict):
                     value = None
                     break
                 value = value.get(part)
@@ -298,8 +298,9 @@ def _new_vf_record(entry, siblings, kernel_release):
     vendor = pci.get('vendor')
     if siblings:
         base = siblings[0]
-        record = dict((k, base.get(k)) for k in ('kind', 'device_api', 'type', 'driver', 'pci', 'software_version',
-                                                  'software_version_source', 'migration', 'attributes'))
+        keep = ('kind', 'device_api', 'type', 'driver', 'pci', 'software_version', 'software_version_source',
+                'migration', 'attributes')
+        record = dict((k, base.get(k)) for k in keep)
         record['fingerprint'] = base.get('fingerprint')
     else:
         vf_device = entry.get('vf_device') or KNOWN_VF_IDS.get((vendor, pci.get('device')))

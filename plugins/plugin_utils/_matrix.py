@@ -146,7 +146,7 @@ class _Verdicts(object):
                 return {'compatible': True, 'placements': demand.total, 'unplaced': []}
         adj, owner = [], []
         for dk in demand.keys:
-            for _ in range(demand.counts[dk]):
+            for _copy in range(demand.counts[dk]):
                 adj.append(compat[dk])
                 owner.append(dk)
         matcher = Matcher(adj, [offer.caps[pk] for pk in offer.keys])

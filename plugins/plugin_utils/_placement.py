@@ -38,7 +38,7 @@ class Matcher(object):
         self.adj = adj                          # demand index -> [pool index]
         self.caps = caps                        # pool index -> capacity
         self.assign = [-1] * len(adj)           # demand -> pool
-        self.holders = [[] for _ in caps]       # pool -> [demand]
+        self.holders = [[] for _slot in caps]       # pool -> [demand]
 
     def _augment(self, i, seen):
         for j in self.adj[i]:

@@ -56,7 +56,7 @@ __all__ = ['migration_plan', 'upgrade_order', 'Planner']
 _REASON_HOSTS = 5          # destination host names shown per reason
 _REASON_GROUPS = 50        # destination offer groups examined per blocked VM
 _EXACT_VMS = 12            # exact search only for instances this small ...
-_EXACT_BUDGET = 200000     # ... and at most this many search nodes
+_EXACT_BUDGET = 20000      # ... and at most this many search nodes
 
 
 class _Dest(object):

@@ -207,7 +207,7 @@ class _Chain(object):
 
     def search(self, value):
         for part in self.parts:
-            if type(value) is not dict:
+            if not isinstance(value, dict):
                 return None
             value = value.get(part)
         return value

@@ -87,11 +87,11 @@ def _check_pci(problems, where, record):
 
 def _plain_ok(record, keys, optional_str):
     for key in keys:
-        if type(record.get(key)) is not str:
+        if not isinstance(record.get(key), str):
             return False
     for key in optional_str:
         value = record.get(key)
-        if value is not None and type(value) is not str:
+        if value is not None and not isinstance(value, str):
             return False
     return True
 
@@ -103,29 +103,31 @@ _PCI_KEYS = ('vendor', 'device', 'subsystem_vendor', 'subsystem_device')
 
 def _device_fast(device):
     """True for a well-formed device record of the usual plain types (the common case, fast)."""
-    if type(device) is not dict or not _plain_ok(device, _DEVICE_REQUIRED, _DEVICE_OPTIONAL):
+    if not isinstance(device, dict) or not _plain_ok(device, _DEVICE_REQUIRED, _DEVICE_OPTIONAL):
         return False
     if device['kind'] not in KINDS:
         return False
     pci = device.get('pci')
-    if pci is not None and (type(pci) is not dict or not _plain_ok(pci, (), _PCI_KEYS)):
+    if pci is not None and (not isinstance(pci, dict) or not _plain_ok(pci, (), _PCI_KEYS)):
         return False
     migration = device.get('migration')
     if migration is not None:
-        if type(migration) is not dict:
+        if not isinstance(migration, dict):
             return False
         capable = migration.get('capable')
-        if capable is not None and type(capable) is not bool:
+        if capable is not None and not isinstance(capable, bool):
             return False
     in_use = device.get('in_use')
     if in_use is not None:
-        if type(in_use) is not dict:
+        if not isinstance(in_use, dict):
             return False
         vm, pid = in_use.get('vm'), in_use.get('pid')
-        if (vm is not None and type(vm) is not str) or (pid is not None and type(pid) is not int):
+        if vm is not None and not isinstance(vm, str):
+            return False
+        if pid is not None and (not isinstance(pid, int) or isinstance(pid, bool)):
             return False
     attributes = device.get('attributes')
-    return attributes is None or type(attributes) is dict
+    return attributes is None or isinstance(attributes, dict)
 
 
 def validate_device(device, index, problems):
@@ -160,14 +162,14 @@ def validate_device(device, index, problems):
 
 
 def _type_fast(entry):
-    if type(entry) is not dict or not _plain_ok(entry, ('parent', 'type'), ('device_api', 'software_version',
-                                                                            'fingerprint')):
+    if not isinstance(entry, dict) or not _plain_ok(entry, ('parent', 'type'),
+                                                    ('device_api', 'software_version', 'fingerprint')):
         return False
     avail = entry.get('available_instances')
-    if type(avail) is not int or avail < 0:
+    if not isinstance(avail, int) or isinstance(avail, bool) or avail < 0:
         return False
     pci = entry.get('pci')
-    return pci is None or (type(pci) is dict and _plain_ok(pci, (), _PCI_KEYS))
+    return pci is None or (isinstance(pci, dict) and _plain_ok(pci, (), _PCI_KEYS))
 
 
 def _validate_type(entry, index, problems):
