@@ -125,7 +125,7 @@ _value:
     class_matrix:
       description:
         - "Directed class verdicts: C(source), C(destination) (class ids), C(compatible), C(reasons),
-          C(rules) (names of the rules that refused), C(blocked) (device types and counts left over)."
+          C(rules) (names of the rules that refused), C(blocked) (device types, drivers and counts left over)."
       type: list
       elements: dict
     pairs:
@@ -142,7 +142,9 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vfio.migration.plugins.plugin_utils import _report_model as model
+from ansible_collections.vfio.migration.plugins.plugin_utils._errors import EngineError
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix
+from ansible_collections.vfio.migration.plugins.plugin_utils._rules import load_rule_set
 from ansible_collections.vfio.migration.plugins.plugin_utils._schema import unwrap
 
 
@@ -165,8 +167,8 @@ def report_model(facts_by_host, matrix=None, rules=None, hosts_without_facts=Non
         if missing:
             raise model.ReportError('the matrix and the facts are not about the same hosts (%s); compute the '
                                     'matrix from the same facts' % ', '.join(missing[:10]))
-        classes, verdicts = model.from_matrix(matrix)
-        evac = model.evacuation_view(facts, classes, verdicts) if evacuation else None
+        classes, verdicts = model.from_matrix(matrix, facts)
+        evac = model.evacuation_view(facts, classes, verdicts, load_rule_set(rules).names()) if evacuation else None
         return model.build_model(
             facts, classes, verdicts, evacuation=evac,
             hosts_without_facts=[str(h) for h in model.plain(hosts_without_facts) or []],
@@ -174,6 +176,8 @@ def report_model(facts_by_host, matrix=None, rules=None, hosts_without_facts=Non
             rules=model.rules_label(rules), pair_details_max_hosts=pair_details_max_hosts)
     except AnsibleFilterError:
         raise
+    except EngineError as exc:
+        raise AnsibleFilterError('vfio.migration.report_model: %s' % exc)
     except (ValueError, TypeError, KeyError) as exc:
         raise AnsibleFilterError('vfio.migration.report_model: %s' % exc)
 

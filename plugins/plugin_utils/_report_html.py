@@ -151,29 +151,6 @@ TEMPLATE = """<!DOCTYPE html>
 {% if s.hosts_without_facts %}<div class="card alert"><b>{{ s.hosts_without_facts | length }}</b><span>hosts without facts</span></div>{% endif %}
 </section>
 
-<section id="evacuation">
-<h2>Hosts that cannot be evacuated</h2>
-{% if s.hosts_not_evacuable %}
-<p>These hosts run VMs with assigned devices that no other host in the report can take, even when the VMs are spread over several destinations. Draining them for maintenance means stopping those VMs.</p>
-<table class="data" id="evacuation-table">
-<thead><tr><th>Host</th><th>Device</th><th>VM</th><th>Type</th><th>Why it cannot move</th></tr></thead>
-<tbody>
-{% for h in m.hosts if not h.evacuation.evacuable %}{% for b in h.evacuation.blocked %}
-<tr><td>{{ h.name }}</td><td class="mono">{{ b.device }}</td><td>{{ b.vm if b.vm is not none else '' }}</td><td class="mono">{{ b.type if b.type is not none else '' }}</td><td><ul>{% for r in b.reasons %}<li>{{ r }}</li>{% endfor %}</ul></td></tr>
-{% else %}
-<tr><td>{{ h.name }}</td><td colspan="4" class="empty">no destination for its devices</td></tr>
-{% endfor %}{% endfor %}
-</tbody>
-</table>
-{% else %}
-<p class="empty">Every host can be evacuated: each in-use device has a compatible destination with capacity.</p>
-{% endif %}
-{% if s.hosts_without_facts %}
-<h3>Hosts without facts</h3>
-<p>No VFIO facts were found for these hosts (not gathered, unreachable, or missing from the fact cache); they are left out of the matrix: {% for n in s.hosts_without_facts %}<span class="pill">{{ n }}</span>{% endfor %}</p>
-{% endif %}
-</section>
-
 <section id="matrix">
 <h2>{{ 'Host' if host_matrix else 'Class' }} &times; {{ 'host' if host_matrix else 'class' }} compatibility</h2>
 <p class="legend">Rows are sources, columns destinations; a cell says whether every in-use device of the source could live-migrate to the destination.
@@ -210,6 +187,29 @@ TEMPLATE = """<!DOCTYPE html>
 </tbody>
 </table>
 </details>
+{% endif %}
+</section>
+
+<section id="evacuation">
+<h2>Hosts that cannot be evacuated</h2>
+{% if s.hosts_not_evacuable %}
+<p>These hosts run VMs with assigned devices that no other host in the report can take, even when the VMs are spread over several destinations. Draining them for maintenance means stopping those VMs.</p>
+<table class="data" id="evacuation-table">
+<thead><tr><th>Host</th><th>Device</th><th>VM</th><th>Type</th><th>Why it cannot move</th></tr></thead>
+<tbody>
+{% for h in m.hosts if not h.evacuation.evacuable %}{% for b in h.evacuation.blocked %}
+<tr><td>{{ h.name }}</td><td class="mono">{{ b.device }}</td><td>{{ b.vm if b.vm is not none else '' }}</td><td class="mono">{{ b.type if b.type is not none else '' }}</td><td><ul>{% for r in b.reasons %}<li>{{ r }}</li>{% endfor %}</ul></td></tr>
+{% else %}
+<tr><td>{{ h.name }}</td><td colspan="4" class="empty">no destination for its devices</td></tr>
+{% endfor %}{% endfor %}
+</tbody>
+</table>
+{% else %}
+<p class="empty">Every host can be evacuated: each in-use device has a compatible destination with capacity.</p>
+{% endif %}
+{% if s.hosts_without_facts %}
+<h3>Hosts without facts</h3>
+<p>No VFIO facts were found for these hosts (not gathered, unreachable, or missing from the fact cache); they are left out of the matrix: {% for n in s.hosts_without_facts %}<span class="pill">{{ n }}</span>{% endfor %}</p>
 {% endif %}
 </section>
 

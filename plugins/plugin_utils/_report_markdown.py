@@ -66,20 +66,6 @@ def render_markdown(model, matrix_max_hosts=60, title='VFIO live-migration compa
                      % (len(s['hosts_without_facts']), ', '.join(md(n) for n in s['hosts_without_facts'])))
     lines.append('')
 
-    lines += ['## Hosts that cannot be evacuated', '']
-    blocked_rows = []
-    for host in hosts:
-        if host['evacuation']['evacuable']:
-            continue
-        for b in host['evacuation']['blocked'] or [{'device': '', 'vm': None, 'type': None, 'reasons': []}]:
-            blocked_rows.append([md(host['name']), md(b.get('device')), md(b.get('vm')), md(b.get('type')),
-                                 '; '.join(md(r) for r in b.get('reasons') or [])])
-    if blocked_rows:
-        lines += _table(['Host', 'Device', 'VM', 'Type', 'Why it cannot move'], blocked_rows)
-    else:
-        lines.append('None: every in-use device has a compatible destination with capacity.')
-    lines.append('')
-
     if len(hosts) <= matrix_max_hosts:
         index = PairIndex(model)
         names = [h['name'] for h in hosts]
@@ -126,6 +112,20 @@ def render_markdown(model, matrix_max_hosts=60, title='VFIO live-migration compa
                 lines.append('- **%s \u2192 %s**: %s' % (md(pair['source']), md(pair['destination']),
                                                         '; '.join(md(r) for r in pair['reasons'])))
         lines.append('')
+
+    lines += ['## Hosts that cannot be evacuated', '']
+    blocked_rows = []
+    for host in hosts:
+        if host['evacuation']['evacuable']:
+            continue
+        for b in host['evacuation']['blocked'] or [{'device': '', 'vm': None, 'type': None, 'reasons': []}]:
+            blocked_rows.append([md(host['name']), md(b.get('device')), md(b.get('vm')), md(b.get('type')),
+                                 '; '.join(md(r) for r in b.get('reasons') or [])])
+    if blocked_rows:
+        lines += _table(['Host', 'Device', 'VM', 'Type', 'Why it cannot move'], blocked_rows)
+    else:
+        lines.append('None: every in-use device has a compatible destination with capacity.')
+    lines.append('')
 
     lines += ['## Compatibility classes', '']
     rows = []

@@ -21,7 +21,7 @@ Shape (all lists sorted, so two runs over the same facts give the same model)::
              warnings: [str]}]
     classes: [{id, hosts: [str], profile: [{kind, type, driver, software_version, count}]}]
     class_matrix: [{source, destination, compatible, reasons: [str], rules: [str],
-                    blocked: [{type, count}]}]                     # between class ids
+                    blocked: [{type, driver, count, rules}]}]      # between class ids
     pairs: [{source, destination, compatible, reasons, rules, blocked}] | null   # host names
     pairs_expanded: bool
 """
@@ -165,7 +165,8 @@ def _verdict_entry(verdict, **names):
     entry['compatible'] = bool(verdict['compatible'])
     entry['reasons'] = [str(r) for r in verdict.get('reasons') or []]
     entry['rules'] = [str(r) for r in verdict.get('rules') or []]
-    entry['blocked'] = [{'type': _str(b.get('type')), 'count': b.get('count')} for b in verdict.get('blocked') or []]
+    entry['blocked'] = [{'type': _str(b.get('type')), 'driver': _str(b.get('driver')), 'count': b.get('count'),
+                         'rules': [str(r) for r in b.get('rules') or []]} for b in verdict.get('blocked') or []]
     return entry
 
 
@@ -295,7 +296,7 @@ def check_model(model):
             raise ReportError('the report model has no %r' % key)
 
 
-def reason_lines(unplaced):
+def reason_lines(unplaced, devices=None):
     """Readable reasons for one verdict, from the engine's ``unplaced`` entries.
 
     For each device type left without a place, the reasons of its *nearest misses*: the
@@ -305,12 +306,17 @@ def reason_lines(unplaced):
     ``"3 x nvidia-230: NVIDIA vGPU migrates only between identical host driver versions: ..."``,
     then how many other candidates differ in more ways. Device ids, VM names and candidate
     addresses are left out on purpose: a class verdict stands for every host of the class,
-    whose ids differ.
+    whose ids differ. ``devices`` (id -> device record of the class's first host, whose
+    devices the engine names) adds the driver, which tells apart devices of one PCI type.
     """
     lines, rules, blocked = [], [], []
     for entry in unplaced or []:
+        driver = ((devices or {}).get(entry.get('source')) or {}).get('driver')
         label = '%s x %s' % (entry.get('count', 1), entry.get('type') or 'device')
-        blocked.append({'type': entry.get('type'), 'count': entry.get('count', 1)})
+        if driver:
+            label += ' (%s)' % driver
+        item = {'type': entry.get('type'), 'driver': driver, 'count': entry.get('count', 1), 'rules': []}
+        blocked.append(item)
         by_candidate = []
         for reason in entry.get('reasons') or []:
             key = reason.get('candidate')
@@ -332,13 +338,15 @@ def reason_lines(unplaced):
                     lines.append(line)
                 if reason.get('rule') and reason['rule'] not in rules:
                     rules.append(reason['rule'])
+                if reason.get('rule') and reason['rule'] not in item['rules']:
+                    item['rules'].append(reason['rule'])
         others = len(by_candidate) - len(nearest)
         if others:
             lines.append('%s: %d other candidate(s) on the destination differ in more ways' % (label, others))
     return {'reasons': lines, 'rules': rules, 'blocked': blocked}
 
 
-def from_matrix(matrix):
+def from_matrix(matrix, facts_by_host=None):
     """Classes and class verdicts from the output of ``vfio.migration.compat_matrix``.
 
     :returns: ``(classes, class_verdicts)`` as :func:`build_model` takes them.
@@ -350,26 +358,33 @@ def from_matrix(matrix):
     classes = dict((c['id'], list(c['hosts'])) for c in matrix['classes'])
     verdicts = {}
     for src, row in matrix['verdicts'].items():
+        first = (facts_by_host or {}).get(sorted(classes.get(src) or [''])[0]) or {}
+        devices = dict((d.get('id'), d) for d in first.get('devices') or [] if isinstance(d, dict))
         for dst, verdict in row.items():
-            entry = reason_lines(verdict.get('unplaced'))
+            entry = reason_lines(verdict.get('unplaced'), devices)
             entry['compatible'] = bool(verdict.get('compatible'))
             verdicts[(src, dst)] = entry
     return classes, verdicts
 
 
-def evacuation_view(facts_by_host, classes, class_verdicts):
+def evacuation_view(facts_by_host, classes, class_verdicts, rule_order=None):
     """Per host: can every device in use leave it, and what cannot.
 
     From the class verdicts alone (no extra engine run): a host is evacuable when one other
     host takes all its devices in use, or when each of its blocked device types has at least
     one destination that takes that type (the VMs would be spread). A device type refused by
     every other host makes the host impossible to evacuate; those devices are listed with
-    the reasons of the destination that came nearest (fewest reasons).
+    the reasons of the destination that came nearest: the one whose first refusing rule comes
+    latest in ``rule_order`` (the rule names in evaluation order: device_api first, capacity
+    after every rule), then with the fewest reasons; a destination that offers nothing at all
+    comes last.
 
     :returns: ``{host: {'evacuable', 'single_host', 'destinations', 'destination_classes',
         'blocked': [{'device', 'vm', 'type', 'reasons'}]}}``.
     """
     size = dict((cid, len(members)) for cid, members in classes.items())
+    order = dict((name, index) for index, name in enumerate(rule_order or []))
+    order.setdefault('capacity', len(order) + 1)
     result = {}
     for src, members in classes.items():
         row = [(dst, class_verdicts[(src, dst)]) for dst in classes
@@ -378,33 +393,38 @@ def evacuation_view(facts_by_host, classes, class_verdicts):
         destinations = sum(size[dst] - (dst == src) for dst in good)
         stuck = {}
         if not good:
-            types = []
+            keys = []
             for _, verdict in row:
                 for entry in verdict['blocked']:
-                    if entry['type'] not in types:
-                        types.append(entry['type'])
-            for vtype in types:
+                    if (entry['type'], entry.get('driver')) not in keys:
+                        keys.append((entry['type'], entry.get('driver')))
+            for key in keys:
                 refusing = [(dst, verdict) for dst, verdict in row
-                            if any(b['type'] == vtype for b in verdict['blocked'])]
-                if len(refusing) == len(row):
-                    prefix = '%s: ' % vtype
-                    best = None
-                    for dst, verdict in refusing:
-                        lines = [r for r in verdict['reasons'] if r.split(' x ', 1)[-1].startswith(prefix)]
-                        if best is None or len(lines) < len(best[1]):
-                            best = (dst, lines)
-                    stuck[vtype] = best
+                            if any((b['type'], b.get('driver')) == key for b in verdict['blocked'])]
+                if len(refusing) < len(row):
+                    continue
+                label = ' x %s%s: ' % (key[0], ' (%s)' % key[1] if key[1] else '')
+                best = None
+                for dst, verdict in refusing:
+                    lines = [r for r in verdict['reasons'] if label in r]
+                    refused = [b for b in verdict['blocked'] if (b['type'], b.get('driver')) == key]
+                    first = min([order.get(r, len(order)) for b in refused for r in b.get('rules') or []] or [-1])
+                    rank = (any('offers no free device' in r for r in lines), -first, len(lines))
+                    if best is None or rank < best[0]:
+                        best = (rank, dst, lines)
+                stuck[key] = best[1:]
         for host in members:
             blocked = []
             for dev in sorted(facts_by_host[host].get('devices') or [], key=lambda d: str(d.get('id'))):
                 if not dev.get('in_use'):
                     continue
-                if (not row and not good) or dev.get('type') in stuck:
-                    nearest = stuck.get(dev.get('type'))
+                key = (dev.get('type'), dev.get('driver'))
+                if (not row and not good) or key in stuck:
+                    nearest = stuck.get(key)
                     if nearest is None:
                         reasons = ['no other host in the report']
                     else:
-                        example = sorted(classes[nearest[0]])[0]
+                        example = [m for m in sorted(classes[nearest[0]]) if m != host][0]
                         reasons = ['nearest: %s (class %s)' % (example, nearest[0])] + nearest[1]
                     blocked.append({'device': _str(dev.get('id')), 'vm': _str(dev['in_use'].get('vm')),
                                     'type': _str(dev.get('type')), 'reasons': reasons})

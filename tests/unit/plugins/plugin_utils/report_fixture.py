@@ -10,13 +10,15 @@ other host has; the hostile host carries markup, quotes and formula starts in ev
 
 from __future__ import annotations
 
+from ansible_collections.vfio.migration.plugins.module_utils._profile import fingerprint
+
 HOSTILE = '<script>alert("pwned")</script> \'q\' </td>'
 HOSTILE_HOST = 'evil' + HOSTILE
 FORMULA_VM = '=HYPERLINK("http://x")'
 
 
 def device(dev_id, vtype='nvidia-230', driver='nvidia', version='550.54.16', vm=None):
-    return {
+    record = {
         'id': dev_id, 'kind': 'mdev', 'device_api': 'vfio-pci', 'type': vtype, 'driver': driver,
         'parent': '0000:3b:00.0', 'iommu_group': '21', 'numa_node': 0,
         'pci': {'vendor': '10de', 'device': '1eb8', 'subsystem_vendor': '10de', 'subsystem_device': '12a2',
@@ -24,15 +26,20 @@ def device(dev_id, vtype='nvidia-230', driver='nvidia', version='550.54.16', vm=
         'software_version': version, 'software_version_source': 'module',
         'migration': {'capable': True, 'reason': 'NVIDIA vGPU host driver supports live migration'},
         'attributes': {}, 'in_use': {'pid': 4242, 'vm': vm, 'holder': '/dev/vfio/21'} if vm else None,
-        'fingerprint': 'sha256:0',
     }
+    record['fingerprint'] = fingerprint(record)
+    return record
 
 
 def mdev_type(vtype='nvidia-230', available=15, version='550.54.16', parent='0000:3b:00.0', name='GRID T4-1Q'):
-    return {'parent': parent, 'type': vtype, 'name': name,
-            'description': 'num_heads=4, frl_config=60, framebuffer=1024M, max_resolution=5120x2880, max_instance=16',
-            'device_api': 'vfio-pci', 'available_instances': available,
-            'pci': {'vendor': '10de', 'device': '1eb8'}, 'software_version': version, 'fingerprint': 'sha256:1'}
+    record = {'parent': parent, 'type': vtype, 'name': name,
+              'description': 'num_heads=4, frl_config=60, framebuffer=1024M, max_resolution=5120x2880, max_instance=16',
+              'device_api': 'vfio-pci', 'available_instances': available, 'driver': 'nvidia', 'kind': 'mdev',
+              'migration': {'capable': True, 'reason': 'NVIDIA vGPU host driver supports live migration'},
+              'pci': {'vendor': '10de', 'device': '1eb8', 'subsystem_vendor': '10de', 'subsystem_device': '12a2'},
+              'software_version': version}
+    record['fingerprint'] = fingerprint(record)
+    return record
 
 
 def facts(devices=(), mdev_types=(), sriov=(), kernel='6.1.0-18-amd64', warnings=()):
