@@ -80,6 +80,16 @@ _MDEV_DRIVER_OF_PARENT = {
     'vfio_ap': 'vfio_ap_mdev',
 }
 
+#: MODULE_VERSION of in-tree (and sample) modules, as a Debian 6.1 / 6.12 guest shows them.
+_MODULE_VERSION = {'vfio': '0.3', 'mdev': '0.1', 'vfio_iommu_type1': '0.2', 'mtty': '0.1', 'nvme': '1.0'}
+
+#: Module parameters visible in sysfs (perm != 0), values as a fresh boot shows them.
+_MODULE_PARAMS = {
+    'vfio_pci': {'disable_denylist': 'N', 'disable_idle_d3': 'N', 'disable_vga': 'N', 'enable_sriov': 'N',
+                 'nointxmask': 'N'},
+    'vfio_iommu_type1': {'allow_unsafe_interrupts': 'N', 'disable_hugepages': 'N', 'dma_entry_limit': '65535'},
+}
+
 #: Out-of-tree modules and the taint letters they show (P proprietary, O out-of-tree, E unsigned).
 _OUT_OF_TREE_TAINT = {'nvidia': 'POE', 'nvidia_vgpu_vfio': 'POE', 'mtty': 'OE', 'mdpy': 'OE',
                       'mbochs': 'OE'}
@@ -991,15 +1001,18 @@ class _Tree(object):
 
 
 def _relative(target, start):
-    """os.path.relpath for clean relative paths below one root (no '.', '..' or '//')."""
+    """The relative target sysfs writes for a link in directory ``start`` (fs/kernfs/symlink.c,
+    kernfs_get_target_path): climb until the directory is an ancestor of the target's *parent*,
+    then descend, so a link to an ancestor still names it (``vfio-dev/vfio0/device`` reads
+    ``../../../0000:00:01.1``, not ``../..``)."""
     t = target.split('/')
     b = start.split('/') if start else []
     n = 0
-    for x, y in zip(t, b):
+    for x, y in zip(t[:-1], b):
         if x != y:
             break
         n += 1
-    return '/'.join(['..'] * (len(b) - n) + t[n:]) or '.'
+    return '/'.join(['..'] * (len(b) - n) + t[n:])
 
 
 def _srcversion(*parts):
@@ -1055,11 +1068,11 @@ class _Builder(object):
     def _vfio_dev(self, dev_dir, index):
         vdir = '%s/vfio-dev/vfio%d' % (dev_dir, index)
         self.t.mkdir(vdir)
-        uevent = ''
+        uevent = ''  # no device node without CONFIG_VFIO_DEVICE_CDEV (Debian's kernels)
         if self.m['vfio_cdev']:
             self.t.attr(vdir + '/dev', '511:%d' % index)
-            uevent = 'MAJOR=511\nMINOR=%d\n' % index
-        self.t.write(vdir + '/uevent', uevent + 'DEVNAME=vfio/devices/vfio%d\n' % index, 0o644)
+            uevent = 'MAJOR=511\nMINOR=%d\nDEVNAME=vfio/devices/vfio%d\n' % (index, index)
+        self.t.write(vdir + '/uevent', uevent, 0o644)
         self.t.link(vdir + '/subsystem', 'sys/class/vfio-dev')
         self.t.link(vdir + '/device', dev_dir)
         self.t.link('sys/class/vfio-dev/vfio%d' % index, vdir)
@@ -1121,6 +1134,9 @@ class _Builder(object):
             self._bind('pci', f['driver'], d)
         if self.m['iommu'] and f['group'] is not None:
             self._group(f['group'], d)
+            if self.m['arch'] == 'x86_64':  # the DMAR unit translating for it (intel-iommu)
+                t.link(d + '/iommu', 'sys/devices/virtual/iommu/dmar0')
+                t.link('sys/devices/virtual/iommu/dmar0/devices/' + f['addr'], d)
         if f['sriov']:
             s = f['sriov']
             t.attr(d + '/sriov_totalvfs', '%d' % s['total'])
@@ -1193,7 +1209,7 @@ class _Builder(object):
             t.link(tdir + '/devices/' + inst['uuid'], idir)
             t.write(idir + '/remove', '', 0o200)
             t.link(idir + '/subsystem', 'sys/bus/mdev')
-            t.write(idir + '/uevent', 'DRIVER=%s\nMDEV_TYPE=%s\n' % (inst['driver'], inst['type']), 0o644)
+            t.write(idir + '/uevent', 'DRIVER=%s\n' % inst['driver'], 0o644)
             t.link('sys/bus/mdev/devices/' + inst['uuid'], idir)
             self._bind('mdev', inst['driver'], idir)
             self._group(inst['group'], idir, emulated=True)
@@ -1201,6 +1217,8 @@ class _Builder(object):
             files = dict(inst['files'])
             if mdev['prefix'] == 'nvidia':
                 files.setdefault('nvidia/vgpu_params', '')
+            if inst['driver'] == 'mtty':  # samples/vfio-mdev/mtty.c: attribute group "vendor"
+                files.setdefault('vendor/sample_mdev_dev', 'This is MDEV %s\n' % inst['uuid'])
             if p['kind'] == 'ap':
                 self._ap_instance(idir, inst)
             for rel in sorted(files):
@@ -1297,9 +1315,12 @@ class _Builder(object):
         t.mkdir('sys/bus/pci/devices')
         t.mkdir('sys/bus/pci/drivers')
         if self.m['iommu'] and self.m['arch'] == 'x86_64':
-            t.mkdir('sys/class/iommu')
-            t.mkdir('sys/devices/virtual/iommu/dmar0')
-            t.link('sys/class/iommu/dmar0', 'sys/devices/virtual/iommu/dmar0')
+            dmar = 'sys/devices/virtual/iommu/dmar0'
+            t.mkdir(dmar + '/devices')
+            t.mkdir(dmar + '/intel-iommu')
+            t.write(dmar + '/uevent', '', 0o644)
+            t.link(dmar + '/subsystem', 'sys/class/iommu')
+            t.link('sys/class/iommu/dmar0', dmar)
         vfio_groups = set(obj['group'] for _kind, obj in self.m['vfio_devices'])
         for number in sorted(self.groups):
             g = self.groups[number]
@@ -1347,27 +1368,37 @@ class _Builder(object):
         self._modules()
 
     def _modules(self):
+        """sys/module/<m> as for a loaded module: ``version`` and ``srcversion`` only where the
+        module declares MODULE_VERSION (modpost adds srcversion only then), ``drivers/`` links
+        ``<bus>:<driver>`` back to the drivers it registered."""
         t = self.t
-        kernel = self.m['kernel']
         given = self.m['modules']
+        drivers_of = {}
+        for (bus, driver) in self.drivers:
+            if driver not in _BUILTIN_DRIVERS:
+                drivers_of.setdefault(_module_of(driver), []).append((bus, driver))
         for name in sorted(self.modules | set(given)):
             spec = given.get(name, {})
-            if spec.get('builtin'):
-                t.mkdir('sys/module/%s/parameters' % name)
-                continue
             d = 'sys/module/' + name
+            t.mkdir(d)
+            for param, value in sorted(_MODULE_PARAMS.get(name, {}).items()):
+                t.attr('%s/parameters/%s' % (d, param), value, 0o644)
+            if spec.get('builtin'):
+                continue
             t.mkdir(d + '/holders')
-            t.mkdir(d + '/parameters')
             t.attr(d + '/initstate', 'live')
-            t.attr(d + '/refcnt', '1')
+            t.attr(d + '/refcnt', '%d' % len(drivers_of.get(name, ())))
+            t.attr(d + '/coresize', '%d' % (16384 + 4096 * (len(name) % 8)))
+            t.attr(d + '/initsize', '0')
             t.write(d + '/uevent', '', 0o200)
-            if spec.get('version'):
-                t.attr(d + '/version', spec['version'])
-            t.attr(d + '/srcversion', spec.get('srcversion') or _srcversion(name, spec.get('version') or kernel))
+            version = spec.get('version') or _MODULE_VERSION.get(name)
+            if version:
+                t.attr(d + '/version', version)
+                t.attr(d + '/srcversion', spec.get('srcversion') or _srcversion(name, version))
             taint = spec.get('taint')
-            if taint is None:
-                taint = _OUT_OF_TREE_TAINT.get(name, '')
-            t.attr(d + '/taint', taint)
+            t.attr(d + '/taint', _OUT_OF_TREE_TAINT.get(name, '') if taint is None else taint)
+            for bus, driver in sorted(drivers_of.get(name, ())):
+                t.link('%s/drivers/%s:%s' % (d, bus, driver), 'sys/bus/%s/drivers/%s' % (bus, driver))
 
     # -- proc and dev --------------------------------------------------------------------
     def proc_dev(self):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import glob
+import importlib.util
 import os
 import re
 import stat
@@ -346,9 +347,14 @@ def test_modules(built):
     assert read(t4b + '/nvidia/version') == '535.161.07\n'
     assert 'O' in read(t4a + '/nvidia/taint')
     cx6 = os.path.join(built, 'cx6-a', 'sys/module')
+    # as in the captured Debian kernels: no MODULE_VERSION, so neither version nor srcversion
     assert not os.path.exists(cx6 + '/mlx5_vfio_pci/version')
+    assert not os.path.exists(cx6 + '/mlx5_vfio_pci/srcversion')
     assert read(cx6 + '/mlx5_vfio_pci/taint') == '\n'
-    assert re.fullmatch(r'[0-9A-F]{23}\n', read(cx6 + '/mlx5_vfio_pci/srcversion'))
+    assert os.readlink(cx6 + '/mlx5_vfio_pci/drivers/pci:mlx5_vfio_pci') == '../../../bus/pci/drivers/mlx5_vfio_pci'
+    assert read(cx6 + '/vfio/version') == '0.3\n'
+    assert re.fullmatch(r'[0-9A-F]{23}\n', read(cx6 + '/vfio/srcversion'))
+    assert read(os.path.join(built, 'mtty-612', 'sys/module/mtty/version')) == '0.1\n'
     assert os.readlink(os.path.join(built, 'cx6-a', 'sys/bus/pci/drivers/vfio-pci/module')) == '../../../../module/vfio_pci'
     assert not os.path.lexists(os.path.join(built, 'cx6-a', 'sys/bus/pci/drivers/pcieport/module'))  # built in
     assert 'O' in read(os.path.join(built, 'mtty-612', 'sys/module/mtty/taint'))
@@ -585,3 +591,83 @@ def test_cli_reports_errors_without_traceback(tmp_path):
     assert run.returncode == 1
     assert run.stderr.strip() == 'simhost: error: %s: pci[0000:3b:00.0].numa: expected an integer, got %r' % (
         bad, 'lots')
+
+
+# --------------------------------------------------------------------------------------------
+# against a real kernel: trees captured from Debian guests by the kernel lane (tests/captures)
+# --------------------------------------------------------------------------------------------
+
+CAPTURES = os.path.join(os.path.dirname(HERE), 'captures')
+UUID_RE = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
+
+
+@pytest.fixture(scope='module', params=[('debian-6.12.json.xz', 'mtty-612'), ('debian-6.1.json.xz', 'mtty-61')],
+                ids=['6.12', '6.1'])
+def captured(request, tmp_path_factory):
+    """(sysfs root of a captured Debian guest, the library host that mirrors its mtty setup)."""
+    spec = importlib.util.spec_from_file_location('vfio_capture_load', os.path.join(CAPTURES, 'load.py'))
+    loader = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loader)
+    archive, host = request.param
+    roots = loader.load(os.path.join(CAPTURES, archive), str(tmp_path_factory.mktemp('capture')))
+    return roots['sysfs_root'], host
+
+
+def shape(directory, skip=()):
+    """Entries of one sysfs directory as {name: kind or normalized link target}; write-only files
+    (which a capture cannot read) and empty directories (which it does not record) left out."""
+    out = {}
+    for name in os.listdir(directory):
+        full = os.path.join(directory, name)
+        key = UUID_RE.sub('UUID', name)
+        if name in skip:
+            continue
+        if os.path.islink(full):
+            target = UUID_RE.sub('UUID', os.readlink(full))
+            out[key] = re.sub(r'iommu_groups/[0-9]+$', 'iommu_groups/N', target)
+        elif os.path.isdir(full):
+            if os.listdir(full):
+                out[key] = 'dir'
+        elif stat.S_IMODE(os.stat(full).st_mode) & 0o444:
+            out[key] = 'file'
+    return out
+
+
+def test_mdev_layout_matches_a_captured_kernel(built, captured):
+    sysroot, host = captured
+    cap = os.path.join(sysroot, 'devices/virtual/mtty/mtty')
+    sim = os.path.join(built, host, 'sys/devices/virtual/mtty/mtty')
+    assert shape(sim) == shape(cap)
+    for type_id in ('mtty-1', 'mtty-2'):
+        ctype, stype = (os.path.join(p, 'mdev_supported_types', type_id) for p in (cap, sim))
+        assert shape(stype) == shape(ctype)
+        for attr in ('name', 'device_api', 'available_instances'):
+            assert read(os.path.join(stype, attr)) == read(os.path.join(ctype, attr))
+    # an mtty-2 instance: same files and links, link targets equal up to UUID and group number
+    (cinst,) = [os.path.join(cap, u) for u in os.listdir(cap + '/mdev_supported_types/mtty-2/devices')]
+    (sinst,) = [os.path.join(sim, u) for u in os.listdir(sim + '/mdev_supported_types/mtty-2/devices')]
+    assert shape(sinst) == shape(cinst)
+    assert read(sinst + '/uevent') == read(cinst + '/uevent') == 'DRIVER=mtty\n'
+    (cvfio,) = glob.glob(cinst + '/vfio-dev/vfio*')
+    (svfio,) = glob.glob(sinst + '/vfio-dev/vfio*')
+    assert shape(svfio) == shape(cvfio)
+    assert read(svfio + '/uevent') == read(cvfio + '/uevent') == ''
+    assert shape(os.path.realpath(sinst + '/iommu_group')) == shape(os.path.realpath(cinst + '/iommu_group'))
+    for name in ('name', 'type'):
+        assert read(os.path.realpath(sinst + '/iommu_group') + '/' + name) == \
+            read(os.path.realpath(cinst + '/iommu_group') + '/' + name)
+
+
+def test_module_and_pci_layout_match_a_captured_kernel(built, captured):
+    sysroot, host = captured
+    for module in ('mtty', 'mdev', 'vfio', 'vfio_pci', 'vfio_iommu_type1'):
+        cap = shape(os.path.join(sysroot, 'module', module))
+        sim = shape(os.path.join(built, host if module != 'vfio_pci' else 'gpu-pt', 'sys/module', module))
+        assert sim == cap, module
+    # a vfio-pci function: everything the builder writes is there on the real kernel (which has more)
+    cap = shape(os.path.join(sysroot, 'devices/pci0000:00/0000:00:02.0'))
+    sim = shape(os.path.join(built, 'gpu-pt', 'sys/devices/pci0000:00/0000:00:02.0/0000:66:00.0'), skip=('config',))
+    assert set(sim) <= set(cap)
+    for name in ('driver', 'subsystem', 'iommu', 'iommu_group'):
+        assert sim[name].count('../') == cap[name].count('../') + 1  # one level deeper, below a root port
+        assert sim[name].rsplit('../', 1)[1] == cap[name].rsplit('../', 1)[1]
