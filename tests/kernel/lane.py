@@ -15,6 +15,7 @@ truth from a shell script, the module's facts, and a capture of the sysfs/proc/d
 
 import argparse
 import base64
+import glob
 import hashlib
 import io
 import json
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -34,7 +36,7 @@ sys.path.insert(0, os.path.join(REPO, 'tests', 'captures'))
 import truth as truthmod  # noqa: E402  (tests/captures/truth.py)
 
 # Kernel modules the scenario needs inside the guest (dependencies are added from modinfo).
-GUEST_MODULES = ['nvme', 'e1000e', 'vfio', 'vfio_iommu_type1', 'vfio-pci', 'mdev']
+GUEST_MODULES = ['nvme', 'e1000e', 'igb', 'vfio', 'vfio_iommu_type1', 'vfio-pci', 'mdev']
 SAMPLES = ['mtty', 'mdpy', 'mbochs']
 BEGIN, END = 'VFIO-LANE-BEGIN', 'VFIO-LANE-END'
 
@@ -128,7 +130,7 @@ def fetch(pkgs, debdir):
     have = os.listdir(debdir)
     missing = [p for p in want if not any(f.startswith(p + '_') for f in have)]
     if missing:
-        run(['apt-get', 'download', '-q'] + missing, cwd=debdir)
+        run(['apt-get', 'download', '-q', '-o', 'APT::Sandbox::User=root'] + missing, cwd=debdir)
     files = sorted(os.listdir(debdir))
     return {p: os.path.join(debdir, next(f for f in files if f.startswith(p + '_'))) for p in want}
 
@@ -383,14 +385,20 @@ def base_initramfs(pkgs, kdir, samples_dir, cache):
 
 
 def ansible_package(cache):
-    """Directory holding ansible/module_utils for the guest (AnsiballZ ships the same)."""
-    res = subprocess.run([os.environ.get('VFIO_KERNEL_HOST_PYTHON', sys.executable), '-c',
-                          'import ansible.module_utils, os; '
-                          'print(os.path.dirname(os.path.dirname(ansible.module_utils.__file__)))'],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         universal_newlines=True, check=False)
-    if res.returncode == 0 and res.stdout.strip():
-        return res.stdout.strip()
+    """Directory holding ansible/module_utils for the guest (AnsiballZ ships the same).
+
+    Taken from VFIO_KERNEL_HOST_PYTHON, else the newest ansible-core venv of the Makefile
+    (.venvs/core-X.Y), else this Python; failing all, a pip-downloaded ansible-core wheel."""
+    venvs = sorted(glob.glob(os.path.join(REPO, '.venvs', 'core-*', 'bin', 'python')),
+                   key=natural_key, reverse=True)
+    pythons = [os.environ.get('VFIO_KERNEL_HOST_PYTHON')] + venvs + [sys.executable]
+    for python in [p for p in pythons if p]:
+        res = subprocess.run([python, '-c', 'import ansible.module_utils, os; '
+                              'print(os.path.dirname(os.path.dirname(ansible.module_utils.__file__)))'],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             universal_newlines=True, check=False)
+        if res.returncode == 0 and res.stdout.strip():
+            return res.stdout.strip()
     wheels = os.path.join(cache, 'wheels')
     found = [f for f in os.listdir(wheels) if f.startswith('ansible_core-')] \
         if os.path.isdir(wheels) else []
@@ -400,7 +408,6 @@ def ansible_package(cache):
         found = [f for f in os.listdir(wheels) if f.startswith('ansible_core-')]
     dest = os.path.join(cache, 'ansible-core')
     if not os.path.isdir(os.path.join(dest, 'ansible', 'module_utils')):
-        import zipfile
         with zipfile.ZipFile(os.path.join(wheels, sorted(found)[-1])) as z:
             z.extractall(dest, [n for n in z.namelist() if n.startswith('ansible/module_utils/')])
     return os.path.join(dest, 'ansible')
@@ -439,11 +446,82 @@ def run_initramfs(cache, extra_env):
     return c.finish()
 
 
+# ---------------------------------------------------------------- QEMU
+
+def supports_igb(qemu):
+    # QEMU 7.2 answers an unknown device's help with exit status 0 too: read what it says
+    res = subprocess.run([qemu, '-device', 'igb,help'], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    return res.stdout.startswith('igb options')
+
+
+def debian_mirror():
+    """(URI, codename, Signed-By) of this machine's main Debian archive, from its apt sources."""
+    codename = re.search(r'^VERSION_CODENAME=(\S+)', open('/etc/os-release').read(), re.M).group(1)
+    paths = glob.glob('/etc/apt/sources.list.d/*.sources')
+    for path in sorted(paths):
+        for stanza in re.split(r'\n\s*\n', open(path).read()):
+            fields = dict(m.groups() for m in re.finditer(r'^([A-Za-z-]+):\s*(.*)$', stanza, re.M))
+            if codename in fields.get('Suites', '').split() and 'deb' in fields.get('Types', '').split():
+                return fields['URIs'].split()[0], codename, fields.get('Signed-By')
+    for path in ['/etc/apt/sources.list'] + sorted(glob.glob('/etc/apt/sources.list.d/*.list')):
+        if os.path.exists(path):
+            for line in open(path):
+                m = re.match(r'^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+(\S+)\s', line)
+                if m and m.group(2) == codename:
+                    return m.group(1), codename, None
+    raise LaneError('no %s entry in the apt sources of this machine' % codename)
+
+
+def backports_qemu(cache):
+    """QEMU from <codename>-backports (has igb), unpacked into the cache: apt's own config is
+    left alone, a private source list names the same mirror with the backports suite."""
+    root = os.path.join(cache, 'qemu-backports')
+    exe = os.path.join(root, 'root', 'usr', 'bin', 'qemu-system-x86_64')
+    if not os.path.exists(exe):
+        uri, codename, signed_by = debian_mirror()
+        shutil.rmtree(root, ignore_errors=True)
+        for d in ('parts', 'lists/partial', 'cache/archives/partial', 'debs'):
+            os.makedirs(os.path.join(root, d))
+        with open(os.path.join(root, 'parts', 'backports.sources'), 'w') as f:
+            f.write('Types: deb\nURIs: %s\nSuites: %s-backports\nComponents: main\n%s'
+                    % (uri, codename, 'Signed-By: %s\n' % signed_by if signed_by else ''))
+        opts = ['-o', 'Dir::Etc::SourceList=/dev/null', '-o', 'Dir::Etc::SourceParts=' + root + '/parts',
+                '-o', 'Dir::State::Lists=' + root + '/lists', '-o', 'Dir::Cache=' + root + '/cache',
+                '-o', 'APT::Sandbox::User=root', '-q']
+        run(['apt-get'] + opts + ['update'], stdout=subprocess.DEVNULL)
+        run(['apt-get'] + opts + ['download', 'qemu-system-x86', 'qemu-system-data', 'seabios'],
+            cwd=os.path.join(root, 'debs'), stdout=subprocess.DEVNULL)
+        for deb in sorted(os.listdir(os.path.join(root, 'debs'))):
+            run(['dpkg-deb', '-x', os.path.join(root, 'debs', deb), os.path.join(root, 'root')])
+    share = os.path.join(root, 'root', 'usr', 'share')
+    return exe, ['-L', os.path.join(share, 'qemu'), '-L', os.path.join(share, 'seabios')]
+
+
+def find_qemu(cache):
+    """(command prefix, has igb): VFIO_KERNEL_QEMU, else the system QEMU if it has igb, else
+    (unless VFIO_KERNEL_BACKPORTS_QEMU=0) QEMU from backports, else the system QEMU alone."""
+    if os.environ.get('VFIO_KERNEL_QEMU'):
+        qemu = os.environ['VFIO_KERNEL_QEMU']
+        return [qemu], supports_igb(qemu)
+    system = shutil.which('qemu-system-x86_64')
+    if supports_igb(system):
+        return [system], True
+    if os.environ.get('VFIO_KERNEL_BACKPORTS_QEMU', '1') == '1':
+        try:
+            exe, data = backports_qemu(cache)
+            if supports_igb(exe):
+                return [exe] + data, True
+        except (LaneError, subprocess.CalledProcessError, OSError) as exc:
+            print('NOTE no QEMU from backports (%s): no igb, NVMe VFs only' % exc)
+    return [system], False
+
+
 # ---------------------------------------------------------------- boot
 
-def qemu_cmd(vmlinuz, initrd, console, data, mem):
-    return [
-        'qemu-system-x86_64', '-accel', 'tcg', '-machine', 'q35', '-m', str(mem), '-smp', '1',
+def qemu_cmd(qemu, igb, vmlinuz, initrd, console, data, mem):
+    cmd = qemu + [
+        '-accel', 'tcg', '-machine', 'q35', '-m', str(mem), '-smp', '1',
         '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none', '-no-reboot',
         '-device', 'intel-iommu,intremap=on',
         '-kernel', vmlinuz, '-initrd', initrd,
@@ -458,15 +536,20 @@ def qemu_cmd(vmlinuz, initrd, console, data, mem):
         '-device', 'e1000e,romfile=,mac=52:54:00:12:34:01',
         '-device', 'e1000e,romfile=,mac=52:54:00:12:34:02',
     ]
+    if igb:
+        # An igb PF (SR-IOV NIC, 7 VFs at stride 2) behind a PCIe root port (QEMU >= 8.0).
+        cmd += ['-device', 'pcie-root-port,id=rp1,chassis=1,slot=1',
+                '-device', 'igb,bus=rp1,romfile=,mac=52:54:00:12:34:03']
+    return cmd
 
 
-def boot(kernel, vmlinuz, initrd, workdir, timeout, mem):
+def boot(kernel, qemu, igb, vmlinuz, initrd, workdir, timeout, mem):
     console = os.path.join(workdir, 'console.log')
     data = os.path.join(workdir, 'data.txt')
     for p in (console, data):
         if os.path.exists(p):
             os.unlink(p)
-    cmd = qemu_cmd(vmlinuz, initrd, console, data, mem)
+    cmd = qemu_cmd(qemu, igb, vmlinuz, initrd, console, data, mem)
     with open(os.path.join(workdir, 'qemu.cmd'), 'w') as f:
         f.write(' '.join(cmd) + '\n')
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
@@ -556,6 +639,10 @@ def main(argv=None):
     timer = Timer()
     failures = {}
     t_all = time.monotonic()
+    with timer.stage('qemu', 'find QEMU'):
+        qemu, igb = find_qemu(args.cache)
+        print('[qemu] %s%s' % (out(qemu[:1] + ['--version']).splitlines()[0],
+                               ', with igb' if igb else ', no igb'))
     for series in [s.strip() for s in args.kernels.split(',') if s.strip()]:
         kdir = os.path.join(args.cache, 'kernels', series)
         workdir = os.path.join(args.out, series)
@@ -584,8 +671,8 @@ def main(argv=None):
                     f.write(run_initramfs(args.cache, {'LANE_SERIES': series}))
             vmlinuz = os.path.join(kdir, 'root', 'boot', 'vmlinuz-' + pkgs['release'])
             with timer.stage(series, 'boot + scenario (guest)'):
-                results, _console = boot(series, vmlinuz, initrd, workdir, args.timeout,
-                                         args.memory)
+                results, _console = boot(series, qemu, igb, vmlinuz, initrd, workdir,
+                                         args.timeout, args.memory)
             for line in results.get('guest.log', '').splitlines():
                 if line.startswith(('TIME', 'FAIL', 'NOTE')):
                     print('[%s] guest %s' % (series, line))

@@ -42,15 +42,29 @@ echo 0 > "$SYS/bus/pci/devices/$pf/sriov_drivers_autoprobe"
 echo 2 > "$SYS/bus/pci/devices/$pf/sriov_numvfs" || fail "sriov_numvfs"
 vfs=$(for v in "$SYS/bus/pci/devices/$pf"/virtfn*; do basename "$(readlink "$v")"; done)
 echo "NOTE PF $pf VFs $(echo "$vfs" | tr '\n' ' ')"
+
+# 2b. The igb NIC when QEMU has it (8.0+): four of its seven VFs; two go to vfio-pci below,
+#     two stay without a driver (VFs that are not VFIO devices).
+igb=
+for d in "$SYS"/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x8086:0x10c9 ] && igb=${d##*/} && break
+done
+igb_vfs=
+if [ -n "$igb" ]; then
+	echo 0 > "$SYS/bus/pci/devices/$igb/sriov_drivers_autoprobe"
+	echo 4 > "$SYS/bus/pci/devices/$igb/sriov_numvfs" || fail "igb sriov_numvfs"
+	igb_vfs=$(for v in "$SYS/bus/pci/devices/$igb"/virtfn*; do basename "$(readlink "$v")"; done | sort | head -n 2)
+	echo "NOTE igb PF $igb VFs $(echo "$igb_vfs" | tr '\n' ' ')"
+fi
 stage sriov
 
-# 3. vfio-pci through driver_override: both VFs and the first e1000e function.
+# 3. vfio-pci through driver_override: both NVMe VFs, the first e1000e function, two igb VFs.
 nic=
 for d in "$SYS"/bus/pci/devices/*; do
 	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x8086:0x10d3 ] && nic=${d##*/} && break
 done
 [ -n "$nic" ] || fail "no e1000e function"
-for dev in $vfs $nic; do  # word splitting wanted: a list of addresses
+for dev in $vfs $nic $igb_vfs; do  # word splitting wanted: lists of addresses
 	d=$SYS/bus/pci/devices/$dev
 	echo vfio-pci > "$d/driver_override"
 	[ -L "$d/driver" ] && echo "$dev" > "$d/driver/unbind"
