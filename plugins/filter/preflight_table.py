@@ -33,12 +33,6 @@ options:
     description: The source host name, shown in the header line.
     type: str
     default: source
-  considered:
-    description:
-      - The source device ids the check was asked about.
-      - Null means the devices in use by a VM.
-    type: list
-    elements: str
 """
 
 EXAMPLES = r"""
@@ -48,7 +42,7 @@ EXAMPLES = r"""
       {{ {'dst1': hostvars.src1.ansible_facts.vfio
                   | vfio.migration.migration_check(hostvars.dst1.ansible_facts.vfio)}
          | vfio.migration.preflight_table(hostvars.src1.ansible_facts.vfio, source='src1') }}
-# src1: no candidate destination can take all 1 considered device(s) (tried: dst1)
+# src1: no candidate destination can take all 1 device(s) at once (tried: dst1)
 # VM     DEVICE                                TYPE        VERSION    DESTINATION  WHY NOT
 # web01  6f1c3a52-0d9e-4c1a-9b57-7a3c2f8e1d01  nvidia-230  550.54.16  dst1         ...
 """
@@ -67,13 +61,9 @@ from ansible_collections.vfio.migration.plugins.plugin_utils._preflight import (
 )
 
 
-def preflight_table(checks, source_vfio, source="source", considered=None):
-    if considered is not None and not isinstance(considered, (list, tuple)):
-        raise AnsibleFilterError("preflight_table: 'considered' must be a list of device ids, got %s"
-                                 % type(considered).__name__)
+def preflight_table(checks, source_vfio, source="source"):
     try:
-        return failure_table(checks, source_vfio, source=str(source),
-                             considered=None if considered is None else list(considered))
+        return failure_table(checks, source_vfio, source=str(source))
     except PreflightInputError as exc:
         raise AnsibleFilterError("preflight_table: %s" % exc)
 

@@ -14,11 +14,10 @@ the cdevs somebody holds (or that exist in ``/dev``) are mapped.
 
 from __future__ import annotations
 
-import json
 import re
 
 from ansible_collections.vfio.migration.plugins.module_utils import _mdev, _nvidia, _pci, _processes
-from ansible_collections.vfio.migration.plugins.module_utils._profile import fingerprint
+from ansible_collections.vfio.migration.plugins.module_utils._profile import fingerprint, profile
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
 from ansible_collections.vfio.migration.plugins.module_utils._versions import Versions
 
@@ -41,12 +40,6 @@ class Context(object):
 
 def _natural(text):
     return [int(part) if part.isdigit() else part for part in re.split(r'(\d+)', text or '')]
-
-
-def _sort_keys(value):
-    """A copy of ``value`` with every mapping's keys in sorted order (and no shared sub-objects)."""
-    # the C JSON codec is several times faster than a recursive Python copy
-    return json.loads(json.dumps(value, sort_keys=True))
 
 
 def _vfio_dev_map(reader, names):
@@ -72,10 +65,27 @@ def _vfio_dev_map(reader, names):
     return result
 
 
-def _iommu(reader):
-    groups = reader.listdir(reader.path('kernel', 'iommu_groups'))
+def _iommu_groups(reader):
+    """Names in ``kernel/iommu_groups``; the group directories are remembered by the reader,
+    so the ``iommu_group`` link of every device is checked without another system call."""
+    groups = reader.resolve(reader.path('kernel', 'iommu_groups'), quiet_missing=True)
+    return reader.known_dirs(groups) if groups is not None else []
+
+
+def _iommu(reader, groups):
     units = reader.listdir(reader.path('class', 'iommu'))
     return {'enabled': bool(units or groups), 'groups': len(groups)}
+
+
+def _fingerprints(records):
+    """Fill ``fingerprint``; records with equal profiles (most VFs of a PF) share one hash."""
+    memo = {}
+    for record in records:
+        key = repr(profile(record))
+        value = memo.get(key)
+        if value is None:
+            value = memo[key] = fingerprint(record)
+        record['fingerprint'] = value
 
 
 def _pick(entries):
@@ -96,20 +106,20 @@ def _summary(devices, types, sriov, warnings, scanned):
         capable[device['migration']['capable']] += 1
     return {
         'devices': len(devices),
-        'devices_by_kind': by_kind,
-        'devices_in_use': in_use,
+        'devices_by_kind': dict(sorted(by_kind.items())),
         'devices_free': len(devices) - in_use,
+        'devices_in_use': in_use,
+        'mdev_available_instances': sum(t['available_instances'] or 0 for t in types),
+        'mdev_types': len(types),
         'migration_capable': capable[True],
         'migration_not_capable': capable[False],
         'migration_unknown': capable[None],
-        'vms': len(vms),
-        'mdev_types': len(types),
-        'mdev_available_instances': sum(t['available_instances'] or 0 for t in types),
+        'processes_scanned': scanned,
+        'sriov_free_vfs': sum(max((p['totalvfs'] or 0) - (p['numvfs'] or 0), 0) for p in sriov),
+        'sriov_numvfs': sum(p['numvfs'] or 0 for p in sriov),
         'sriov_pfs': len(sriov),
         'sriov_totalvfs': sum(p['totalvfs'] or 0 for p in sriov),
-        'sriov_numvfs': sum(p['numvfs'] or 0 for p in sriov),
-        'sriov_free_vfs': sum(max((p['totalvfs'] or 0) - (p['numvfs'] or 0), 0) for p in sriov),
-        'processes_scanned': scanned,
+        'vms': len(vms),
         'warnings': len(warnings),
     }
 
@@ -136,8 +146,9 @@ def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versi
     versions = Versions(sys_reader, kernel_release, software_versions)
     ctx = Context(sys_reader, kernel_release, versions, vfio_dev, cdevs)
 
-    devices, types, sriov = [], [], []
+    devices, types, sriov, groups = [], [], [], []
     if sys_reader.ok:
+        groups = _iommu_groups(sys_reader)
         parents = _mdev.parents(ctx)
         pci = _pci.scan(ctx, frozenset(real for _name, real in parents))
         functions = dict((info['name'], info) for info in pci.by_real.values())
@@ -157,26 +168,25 @@ def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versi
 
     for device in devices:
         del device['_real']
-        device['fingerprint'] = fingerprint(device)
-    for record in types:
-        record['fingerprint'] = fingerprint(record)
+    _fingerprints(devices)
+    _fingerprints(types)
 
     devices.sort(key=lambda d: d['id'])
     types.sort(key=lambda t: (_natural(t['parent']), _natural(t['type'])))
     sriov.sort(key=lambda p: p['pf'])
     host = {
+        'iommu': _iommu(sys_reader, groups) if sys_reader.ok else {'enabled': False, 'groups': 0},
         'kernel_release': kernel_release,
-        'iommu': _iommu(sys_reader) if sys_reader.ok else {'enabled': False, 'groups': 0},
         'modules': versions.host_modules(),
     }
     warnings = sorted(set(sys_reader.warnings + proc_reader.warnings + dev_reader.warnings))
-    facts = {
-        'schema_version': SCHEMA_VERSION,
-        'host': host,
+    # every dict is built with its keys in sorted order (tests check it)
+    return {
         'devices': devices,
+        'host': host,
         'mdev_types': types,
+        'schema_version': SCHEMA_VERSION,
         'sriov': sriov,
-        'warnings': warnings,
         'summary': _summary(devices, types, sriov, warnings, bool(scan_processes)),
+        'warnings': warnings,
     }
-    return _sort_keys(facts)

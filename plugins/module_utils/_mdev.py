@@ -75,19 +75,19 @@ def _type(ctx, parent, type_id, tdir):
     vendor_version = vendor_attributes(reader, tdir)[0]
     version, source = ctx.versions.resolve(driver, module, type_id, vendor_version)
     return {
-        'parent': parent.name,
-        'type': type_id,
-        'kind': kind,
-        'name': reader.read(tdir + '/name'),
+        'available_instances': reader.read_int(tdir + '/available_instances', quiet_missing=False),
         'description': reader.read(tdir + '/description'),
         'device_api': device_api,
-        'available_instances': reader.read_int(tdir + '/available_instances', quiet_missing=False),
         'driver': driver,
+        'fingerprint': None,
+        'kind': kind,
+        'migration': capability(kind, driver, parent.pci, kernel_release=ctx.kernel_release),
+        'name': reader.read(tdir + '/name'),
+        'parent': parent.name,
         'pci': parent.pci,
         'software_version': version,
         'software_version_source': source,
-        'migration': capability(kind, driver, parent.pci, kernel_release=ctx.kernel_release),
-        'fingerprint': None,
+        'type': type_id,
     }, vendor_version, module
 
 

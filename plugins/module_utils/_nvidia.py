@@ -104,18 +104,18 @@ def scan(ctx, other_vfs, functions):
         module = ctx.versions.module_of(driver, driver_dir)
         version, source = ctx.versions.resolve(driver, module, type_id)
         types.append({
-            'parent': pf,
-            'type': type_id,
-            'kind': 'nvidia_vgpu',
-            'name': names[(pf, ident)],
+            'available_instances': free[(pf, ident)],
             'description': None,
             'device_api': 'vfio-pci',
-            'available_instances': free[(pf, ident)],
             'driver': driver,
+            'fingerprint': None,
+            'kind': 'nvidia_vgpu',
+            'migration': capability('nvidia_vgpu', driver),
+            'name': names[(pf, ident)],
+            'parent': pf,
             'pci': functions[pf]['pci'],
             'software_version': version,
             'software_version_source': source,
-            'migration': capability('nvidia_vgpu', driver),
-            'fingerprint': None,
+            'type': type_id,
         })
     return devices, types

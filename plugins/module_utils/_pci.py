@@ -21,7 +21,8 @@ __all__ = ['scan', 'read_ids', 'device_record', 'pci_type', 'PciScan', 'NVIDIA_V
 
 NVIDIA_VENDOR = '10de'
 
-_ID_FILES = ('vendor', 'device', 'subsystem_vendor', 'subsystem_device', 'class', 'revision')
+# sorted: the facts' dicts are built with their keys in order
+_ID_FILES = ('class', 'device', 'revision', 'subsystem_device', 'subsystem_vendor', 'vendor')
 
 
 def read_ids(reader, directory):
@@ -46,22 +47,22 @@ def device_record(real, id, kind, device_api, type, driver, parent, iommu_group,
     """
     return {
         '_real': real,
-        'id': id,
-        'kind': kind,
+        'attributes': dict(sorted(attributes.items())),
+        'cdev': cdev,
         'device_api': device_api,
-        'type': type,
         'driver': driver,
-        'parent': parent,
+        'fingerprint': None,
+        'id': id,
+        'in_use': None,
         'iommu_group': iommu_group,
+        'kind': kind,
+        'migration': migration,
         'numa_node': numa_node,
+        'parent': parent,
         'pci': pci,
         'software_version': software_version,
         'software_version_source': software_version_source,
-        'migration': migration,
-        'attributes': attributes,
-        'cdev': cdev,
-        'in_use': None,
-        'fingerprint': None,
+        'type': type,
     }
 
 
@@ -124,12 +125,12 @@ def scan(ctx, mdev_parents=frozenset()):
             numvfs = reader.read_int(real + '/sriov_numvfs', quiet_missing=False)
             vf_device = reader.read_hex(real + '/sriov_vf_device', quiet_missing=True, digits=4)
             result.sriov.append({
-                'pf': name,
-                'pci': pci,
                 'driver': driver,
                 'numa_node': numa_node,
-                'totalvfs': totalvfs,
                 'numvfs': numvfs,
+                'pci': pci,
+                'pf': name,
+                'totalvfs': totalvfs,
                 'vf_device': vf_device,
             })
         if not vfio:

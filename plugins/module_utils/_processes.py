@@ -147,5 +147,5 @@ def scan(reader, dev_root):
         cmdline = reader.read_bytes(reader.root + '/' + pid + '/cmdline', vanish_ok=True)
         vm = vm_name(cmdline)
         for key, holder in found[pid].items():
-            holders.setdefault(key, []).append({'pid': int(pid), 'vm': vm, 'holder': holder})
+            holders.setdefault(key, []).append({'holder': holder, 'pid': int(pid), 'vm': vm})
     return holders

@@ -105,7 +105,37 @@ class Reader(object):
 
         ``path`` must be a resolved (symlink-free) path for the result to be exact.
         """
-        return os.path.normpath(os.path.join(os.path.dirname(path), target))
+        if target.startswith('/'):
+            return os.path.normpath(target)
+        base = path[:path.rfind('/')]
+        # sysfs links are "../../../devices/...": climb without the generic normpath
+        while target.startswith('../'):
+            cut = base.rfind('/')
+            base = base[:cut] if cut > 0 else ''
+            target = target[3:]
+        if '/.' in '/' + target or '//' in target or target.endswith('/') or not target:
+            return os.path.normpath(base + '/' + target)
+        return base + '/' + target
+
+    def known_dirs(self, path):
+        """Sorted entries of the resolved directory ``path``; its real subdirectories are remembered.
+
+        One ``scandir`` (file types come with the entries) spares an ``lstat`` per
+        subdirectory later, e.g. for every ``iommu_group`` link into ``kernel/iommu_groups``.
+        """
+        names = []
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    names.append(entry.name)
+                    if entry.is_dir(follow_symlinks=False):
+                        self._dirs.add(path + '/' + entry.name)
+        except OSError as exc:
+            if exc.errno not in _MISSING:
+                self.warn(path, _describe(exc))
+            return []
+        names.sort()
+        return names
 
     # ------------------------------------------------------------- resolution
 
@@ -301,9 +331,31 @@ class Reader(object):
         return data
 
     def read(self, path, quiet_missing=True):
-        """Text of ``path`` stripped of surrounding white space, or ``None``."""
-        data = self.read_bytes(path, quiet_missing)
-        if data is None:
+        """Text of ``path`` stripped of surrounding white space, or ``None``.
+
+        The same checks as :meth:`read_bytes`, inlined: this is the hot path.
+        """
+        try:
+            fd = os.open(path, _O_READ)
+        except OSError as exc:
+            if exc.errno in _MISSING:
+                if not quiet_missing:
+                    self.warn(path, 'does not exist')
+            else:
+                self.warn(path, _describe(exc))
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                self.warn(path, 'not a regular file, not read')
+                return None
+            data = os.read(fd, self.max_bytes + 1)
+        except OSError as exc:
+            self.warn(path, _describe(exc))
+            return None
+        finally:
+            os.close(fd)
+        if len(data) > self.max_bytes:
+            self.warn(path, 'larger than %d bytes, not read' % self.max_bytes)
             return None
         try:
             return data.decode('utf-8').strip()

@@ -132,5 +132,5 @@ class Versions(object):
         result = {}
         for name in sorted(self.used):
             info = self.module(name)
-            result[name] = {'version': info['version'], 'srcversion': info['srcversion']}
+            result[name] = {'srcversion': info['srcversion'], 'version': info['version']}
         return result

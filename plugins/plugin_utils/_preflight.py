@@ -49,13 +49,16 @@ def _device_index(source_vfio, source):
     return dict((d.get("id"), d) for d in devices if isinstance(d, dict))
 
 
-def _unplaced(result, where):
+def _check_result(result, where):
+    """(device ids the check was about, [(unplaced device id, entry, [reason lines])])."""
     if not isinstance(result, dict):
         raise PreflightInputError("%s: expected a migration_check result (dict), got %s"
                                   % (where, type(result).__name__))
+    placements = result.get("placements") or []
     unplaced = result.get("unplaced") or []
-    if not isinstance(unplaced, list):
-        raise PreflightInputError("%s: field 'unplaced' must be a list" % where)
+    if not isinstance(placements, list) or not isinstance(unplaced, list):
+        raise PreflightInputError("%s: fields 'placements' and 'unplaced' must be lists" % where)
+    about = [p.get("source") for p in placements if isinstance(p, dict)]
     out = []
     for entry in unplaced:
         if not isinstance(entry, dict) or "source" not in entry:
@@ -63,8 +66,9 @@ def _unplaced(result, where):
         reasons = entry.get("reasons") or []
         if not isinstance(reasons, list):
             reasons = [reasons]
-        out.append((entry["source"], [reason_text(r) for r in reasons] or ["no reason given"]))
-    return out
+        about.append(entry["source"])
+        out.append((entry["source"], entry, [reason_text(r) for r in reasons] or ["no reason given"]))
+    return about, out
 
 
 def layout(header, rows):
@@ -80,47 +84,54 @@ def layout(header, rows):
     return "\n".join(lines)
 
 
-def failure_table(checks, source_vfio, source="source", considered=None):
+def failure_table(checks, source_vfio, source="source"):
     """Explain why no candidate destination takes every considered device of one source host.
 
     ``checks`` maps each candidate destination host to the ``migration_check`` result for
-    this source (in the order the destinations were tried). ``considered`` is the list of
-    source device ids the check was asked about (None: the devices in use).
-    Returns the table as text: a header line, the column titles, then one line per
-    (device, destination, reason); device cells are written once per device.
+    this source (in the order the destinations were tried); an empty mapping means there was
+    no candidate. Returns the table as text: a header line, the column titles, then one line
+    per (device, destination, reason); the device cells are written once per device and the
+    destination once per destination.
     """
     if not isinstance(checks, dict):
         raise PreflightInputError("checks for source host %s: expected a dict destination -> "
                                   "migration_check result, got %s" % (source, type(checks).__name__))
     devices = _device_index(source_vfio, source)
-    if considered is None:
-        considered = [i for i, d in devices.items() if d.get("in_use")]
-    considered = sorted(set(considered), key=str)
 
+    considered = set()
     per_device = {}
     for destination, result in checks.items():
-        for device_id, reasons in _unplaced(result, "check %s -> %s" % (source, destination)):
-            per_device.setdefault(device_id, []).append((destination, reasons))
+        about, unplaced = _check_result(result, "check %s -> %s" % (source, destination))
+        considered.update(about)
+        for device_id, entry, reasons in unplaced:
+            per_device.setdefault(device_id, {"entry": entry, "refusals": []})
+            per_device[device_id]["refusals"].append((destination, reasons))
+    if not checks:
+        considered = set(i for i, d in devices.items() if d.get("in_use"))
+        per_device = dict((i, {"entry": {}, "refusals": []}) for i in considered)
+
+    def vm_of(device_id):
+        device, entry = devices.get(device_id, {}), per_device[device_id]["entry"]
+        in_use = device.get("in_use") if isinstance(device.get("in_use"), dict) else {}
+        return entry.get("vm") or in_use.get("vm")
 
     rows = []
-    order = considered + sorted((i for i in per_device if i not in considered), key=str)
-    for device_id in order:
-        device = devices.get(device_id, {})
-        in_use = device.get("in_use") or {}
-        cells = [_text(in_use.get("vm") if isinstance(in_use, dict) else None), _text(device_id),
-                 _text(device.get("type")), _text(device.get("software_version"))]
+    for device_id in sorted(per_device, key=lambda i: (str(vm_of(i) or ""), str(i))):
+        device, entry = devices.get(device_id, {}), per_device[device_id]["entry"]
+        cells = [_text(vm_of(device_id)), _text(device_id), _text(entry.get("type") or device.get("type")),
+                 _text(device.get("software_version"))]
         if not checks:
             rows.append(tuple(cells + ["-", "no candidate destination"]))
             continue
-        for destination, reasons in per_device.get(device_id, []):
+        for destination, reasons in per_device[device_id]["refusals"]:
             destination = _text(destination)
             for reason in reasons:
                 rows.append(tuple(cells + [destination, reason]))
                 cells, destination = [""] * 4, ""
 
     if checks:
-        header = ("%s: no candidate destination can take all %d considered device(s) "
-                  "(tried: %s)" % (_text(source), len(considered), ", ".join(_text(d) for d in checks)))
+        header = ("%s: no candidate destination can take all %d device(s) at once (tried: %s)"
+                  % (_text(source), len(considered), ", ".join(_text(d) for d in checks)))
     else:
-        header = "%s: %d considered device(s) and no candidate destination" % (_text(source), len(considered))
+        header = "%s: %d device(s) in use and no candidate destination" % (_text(source), len(considered))
     return layout(header, rows)

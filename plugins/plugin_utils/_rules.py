@@ -504,6 +504,9 @@ def _split_spec(spec, check=True):
 
 
 def _build(spec):
+    if not HAS_JMESPATH:
+        raise RuleError('the controller', None, 'the Python library "jmespath" is required on the Ansible controller '
+                        'for the rules (for example: pip install jmespath)')
     defaults, files, inline, disable = _split_spec(spec)
     layers = []
     if defaults:

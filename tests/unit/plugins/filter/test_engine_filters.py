@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from engine_hosts import T4, dev, host, offer
+from ansible_collections.vfio.migration.tests.unit.engine_hosts import T4, dev, host, offer
 from ansible_collections.vfio.migration.plugins.filter.compatible import FilterModule as CompatibleFilters
 from ansible_collections.vfio.migration.plugins.filter.migration_check import FilterModule as CheckFilters
 
