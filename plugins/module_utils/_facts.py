@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.vfio.migration.plugins.module_utils import _mdev, _nvidia, _pci, _processes
-from ansible_collections.vfio.migration.plugins.module_utils._profile import fingerprint, profile
+from ansible_collections.vfio.migration.plugins.module_utils._profile import PCI_ID_KEYS, fingerprint
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
 from ansible_collections.vfio.migration.plugins.module_utils._versions import Versions
 
@@ -81,7 +81,10 @@ def _fingerprints(records):
     """Fill ``fingerprint``; records with equal profiles (most VFs of a PF) share one hash."""
     memo = {}
     for record in records:
-        key = repr(profile(record))
+        pci = record['pci']
+        key = (record['kind'], record['device_api'], record['type'], record['driver'],
+               tuple(pci[k] for k in PCI_ID_KEYS) if pci else None, record['software_version'],
+               record['migration']['capable'], repr(record.get('attributes')))
         value = memo.get(key)
         if value is None:
             value = memo[key] = fingerprint(record)

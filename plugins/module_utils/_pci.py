@@ -30,7 +30,7 @@ def read_ids(reader, directory):
 
     Values are lower-case hex without ``0x``; a missing or malformed file is a warning and ``None``.
     """
-    return dict((name, reader.read_hex(directory + '/' + name)) for name in _ID_FILES)
+    return reader.read_hex_files(directory, _ID_FILES)
 
 
 def pci_type(pci):

@@ -156,10 +156,10 @@ class Reader(object):
     def _resolve(self, path, quiet_missing, hops):
         if path in self._dirs:
             return path
-        parent, name = os.path.split(path)
-        if parent == path or not self.inside(path):  # pragma: no cover - guarded by resolve()
+        parent, _sep, name = path.rpartition('/')
+        if not parent or not self.inside(path):  # pragma: no cover - guarded by resolve()
             return None
-        rparent = self._resolve(parent, quiet_missing, hops)
+        rparent = parent if parent in self._dirs else self._resolve(parent, quiet_missing, hops)
         if rparent is None:
             return None
         cand = rparent + '/' + name if rparent != '/' else '/' + name
@@ -396,6 +396,27 @@ class Reader(object):
                     return None
             cur = cand
         return cur
+
+    def read_hex_files(self, directory, names):
+        """``{name: read_hex(directory/name)}`` for required hex attributes (the PCI ids), in one loop."""
+        result = {}
+        read = self.read
+        for name in names:
+            path = directory + '/' + name
+            text = read(path, False)
+            if text is not None:
+                value = text.lower()
+                if value.startswith('0x'):
+                    value = value[2:]
+                try:
+                    int(value, 16)
+                except ValueError:
+                    self.warn(path, 'not a hexadecimal number: %r' % text[:40])
+                    value = None
+                result[name] = value
+            else:
+                result[name] = None
+        return result
 
     def read_hex(self, path, quiet_missing=False, digits=0):
         """A hex attribute as lower-case hex without ``0x`` (``0x10DE`` -> ``10de``).

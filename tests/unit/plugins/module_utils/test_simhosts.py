@@ -64,6 +64,7 @@ def test_every_host_reads_deterministically(name, built, facts):
     base = os.path.join(built, name)
     again = gather(base + '/sys', base + '/proc', base + '/dev')
     assert json.dumps(again) == json.dumps(vfio)
+    assert json.dumps(vfio, sort_keys=True) == json.dumps(vfio)     # keys come sorted
     assert vfio['schema_version'] == 1 and vfio['host']['kernel_release']
     assert [d['id'] for d in vfio['devices']] == sorted(d['id'] for d in vfio['devices'])
     assert vfio['summary']['warnings'] == len(vfio['warnings'])
