@@ -28,13 +28,15 @@ def plain(value):
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, str):
-        return str(value)
+        return str.__str__(value)      # str() of ansible-core 2.16's unsafe text returns the subclass again
     if isinstance(value, int):
-        return int(value)
+        return int.__int__(value)
     if isinstance(value, float):
-        return float(value)
+        return float.__float__(value)
     if isinstance(value, Mapping):
         return dict((plain(k), plain(v)) for k, v in value.items())
+    if isinstance(value, bytes):
+        return value.decode('utf-8', 'surrogateescape')
     if isinstance(value, (list, tuple, set, frozenset)):
         return [plain(v) for v in value]
     if hasattr(value, 'keys') and hasattr(value, '__getitem__'):      # HostVars and friends

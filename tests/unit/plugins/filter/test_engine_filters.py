@@ -79,3 +79,18 @@ def test_migration_plan_and_upgrade_order_filters():
     assert result['order'] == ['a']
     with pytest.raises(AnsibleFilterError, match='vfio.migration.upgrade_order: targets must be a mapping'):
         order(facts)
+
+
+def test_plain_turns_string_subclasses_into_exact_str():
+    from ansible_collections.vfio.migration.plugins.plugin_utils._filters import plain
+
+    class Unsafe(str):
+        def __str__(self):
+            return self
+
+    value = plain({Unsafe('k'): [Unsafe('nvidia-230'), True, 3, 1.5, None]})
+    key = list(value)[0]
+    assert type(key) is str and type(value[key][0]) is str      # pylint: disable=unidiomatic-typecheck
+    assert value == {'k': ['nvidia-230', True, 3, 1.5, None]}
+    verdict = compatible(dev('a', vm='x', type=Unsafe('nvidia-230')), dev('b', **Q1))
+    assert verdict['compatible']
