@@ -163,6 +163,8 @@ def compare(facts, truth):
         _diff(problems, where, 'driver', s.get('driver'), _none(t['driver']))
         _diff(problems, where, 'totalvfs', s.get('totalvfs'), int(t['totalvfs']))
         _diff(problems, where, 'numvfs', s.get('numvfs'), int(t['numvfs']))
+        if 'vf_device' in t:  # sriov_vf_device is "%x" in sysfs ("10"), an id is 4 hex digits
+            _diff(problems, where, 'vf_device', s.get('vf_device'), t['vf_device'])
     return problems
 
 

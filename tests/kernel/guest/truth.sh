@@ -17,7 +17,7 @@ for d in "$S"/bus/pci/devices/*; do
 	a=${d##*/}
 	drv=$(link "$d/driver")
 	if [ -e "$d/sriov_totalvfs" ]; then
-		echo "pf${tab}$a${tab}driver=$drv${tab}totalvfs=$(cat "$d/sriov_totalvfs")${tab}numvfs=$(cat "$d/sriov_numvfs")${tab}vendor=$(hex "$d/vendor")${tab}device=$(hex "$d/device")"
+		echo "pf${tab}$a${tab}driver=$drv${tab}totalvfs=$(cat "$d/sriov_totalvfs")${tab}numvfs=$(cat "$d/sriov_numvfs")${tab}vendor=$(hex "$d/vendor")${tab}device=$(hex "$d/device")${tab}vf_device=$(printf '%04x' "0x$(cat "$d/sriov_vf_device")")"
 	fi
 	case "$drv" in
 	vfio-pci|*_vfio_pci) ;;
