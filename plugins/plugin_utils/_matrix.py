@@ -28,7 +28,7 @@ from ansible_collections.vfio.migration.plugins.plugin_utils._gc import gc_pause
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError
-from ansible_collections.vfio.migration.plugins.plugin_utils._placement import Matcher, _tag
+from ansible_collections.vfio.migration.plugins.plugin_utils._placement import Matcher, _tag, merge_reasons
 
 __all__ = ['compat_matrix', 'class_verdict', 'build_models']
 
@@ -184,6 +184,7 @@ class _Verdicts(object):
                                     'source': demand.counts[dk], 'destination': 0,
                                     'message': 'the destination offers no free device, no mdev type with '
                                                'available instances and no VF still to create'})
+                reasons = merge_reasons(reasons)
                 if key is not None:
                     self.reason_lists[key] = reasons
             unplaced.append({'source': rep.id, 'vm': rep.vm, 'type': rep.record.get('type'),

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import Pool
 
-__all__ = ['Matcher', 'place', 'Placement', 'with_capacity']
+__all__ = ['Matcher', 'place', 'Placement', 'with_capacity', 'merge_reasons']
 
 
 class Matcher(object):
@@ -117,6 +117,22 @@ def _tag(reasons, pool, count):
         item = {'candidate': pool.id if pool is not None else None, 'candidates': count}
         item.update(reason)
         out.append(item)
+    return out
+
+
+def merge_reasons(reasons):
+    """Say each (rule, message) once: a source-side refusal (``source_migration_capable``) is
+    the same for every candidate, so it is listed once with the candidates counted together."""
+    out, seen = [], {}
+    for reason in reasons:
+        key = (reason.get('rule'), reason.get('message'))
+        first = seen.get(key)
+        if first is None:
+            item = dict(reason)
+            seen[key] = item
+            out.append(item)
+        elif 'candidates' in first:
+            first['candidates'] = (first.get('candidates') or 0) + (reason.get('candidates') or 0)
     return out
 
 
@@ -212,7 +228,7 @@ def place(demands, pools, comparator, budget=20000):
                             'source': 1, 'destination': 0,
                             'message': 'the destination offers no free device, no mdev type with available '
                                        'instances and no VF still to create'})
-        unplaced.append((demand, reasons))
+        unplaced.append((demand, merge_reasons(reasons)))
     return Placement(placed, unplaced, optimal, used)
 
 
