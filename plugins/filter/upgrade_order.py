@@ -17,8 +17,10 @@ description:
   - A moved device takes its destination's version, so a VM that moved onto an upgraded host runs on the newer
     driver; as a newer driver accepts an older stream and never the reverse, it cannot return to an old host.
     Where a vendor rule requires identical versions (NVIDIA vGPU), old VMs can only go to old hosts.
-  - At each step the evacuable host with the fewest devices in use goes next. When no remaining host can be
-    evacuated the order stops; C(not_upgraded) and C(blocked) say which hosts and why.
+  - Hosts with fewer devices in use are tried first. For up to 8 target hosts the possible orders are searched
+    with backtracking (within a budget of 300 evacuation plans), so an order is found whenever one exists; for
+    more hosts, or when none is found, the evacuable host with the fewest devices in use goes next until no
+    remaining host can be evacuated, and C(not_upgraded) and C(blocked) say which hosts and why.
 positional: _input, targets
 options:
   _input:
@@ -76,6 +78,10 @@ _value:
       description: The blocked VMs of each remaining host's evacuation attempt (shape of C(migration_plan) C(blocked)).
       type: list
       elements: dict
+    searched:
+      description: True when the orders were searched with backtracking to the end (no order exists if C(feasible)
+        is false).
+      type: bool
 """
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._filters import run_filter

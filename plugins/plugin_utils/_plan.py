@@ -34,7 +34,10 @@ above) to any other host. A moved device takes the destination's version: a VM t
 moved onto an upgraded host runs on the newer driver and, since a newer driver accepts an
 older stream and never the reverse, cannot go back to an old host. At each step the
 evacuable host with the fewest devices in use is upgraded next (greedy; when no remaining
-host can be evacuated the order stops and the rest is reported as blocked, with reasons).
+host can be evacuated the order stops and the rest is reported as blocked, with reasons);
+for up to 8 target hosts the orders are searched depth first (same preference first, with
+backtracking, within a budget of evacuation plans), so an order is found whenever one
+exists within that budget (``searched`` in the result).
 The VMs' freed devices stay on the upgraded host as free devices (an mdev instance is kept
 as a free instance of its type), so later hosts can use them.
 """
@@ -481,6 +484,41 @@ def _apply_moves(facts, source, chosen, models):
     return touched
 
 
+def _upgrade_step(engine, facts, models, host, versions):
+    """Evacuate and upgrade ``host``: ``((facts, models, step), plan)``, or ``(None, plan)``.
+
+    ``facts`` and ``models`` are not changed: the hosts the step touches are copied.
+    """
+    plan, chosen = _plan(engine, models, [host])
+    if not plan['feasible']:
+        return None, plan
+    touched = set([host]) | set(dest for dest, _placement in chosen.values())
+    facts = dict(facts)
+    for name in touched:
+        facts[name] = copy.deepcopy(facts[name])
+    _apply_moves(facts, host, chosen, models)
+    changed = []
+    for record in facts[host]['devices'] + facts[host]['mdev_types']:
+        if _upgrade_record(record, versions):
+            changed.append(record.get('id') or '%s/%s' % (record.get('parent'), record.get('type')))
+    if 'kernel' in versions and isinstance(facts[host].get('host'), dict):
+        facts[host]['host'] = dict(facts[host]['host'], kernel_release=versions['kernel'])
+    modules = (facts[host].get('host') or {}).get('modules') or {}
+    for module, info in modules.items():
+        if module in versions and isinstance(info, dict):
+            info['version'] = versions[module]
+    models = dict(models)
+    for name in touched:
+        models[name] = engine.host(name, facts[name], validate=False)
+    step = {'host': host, 'versions': dict(versions), 'moves': [m for w in plan['waves'] for m in w['moves']],
+            'upgraded': sorted(changed)}
+    return (facts, models, step), plan
+
+
+_UPGRADE_SEARCH_HOSTS = 8      # backtracking over orders only for this many target hosts ...
+_UPGRADE_SEARCH_BUDGET = 300   # ... and at most this many evacuation plans
+
+
 def upgrade_order(facts_by_host, targets, rules=None, engine=None):
     """An order in which to upgrade the ``targets`` hosts so every VM always has a place to go."""
     with gc_paused():
@@ -491,45 +529,59 @@ def upgrade_order(facts_by_host, targets, rules=None, engine=None):
         for name in facts:
             for key in ('devices', 'mdev_types', 'sriov'):
                 facts[name][key] = list(facts[name].get(key) or [])
-        remaining = sorted(targets)
-        steps, blocked = [], []
-        while remaining:
-            candidates = sorted(remaining, key=lambda h: (models[h].device_count(), h))
-            attempts = {}
-            done = None
-            for host in candidates:
-                plan, chosen = _plan(engine, models, [host])
-                attempts[host] = plan
-                if plan['feasible']:
-                    done = (host, plan, chosen)
+        budget = {'plans': 0}
+
+        def candidates(remaining, state_models):
+            return sorted(remaining, key=lambda h: (state_models[h].device_count(), h))
+
+        def search(state_facts, state_models, remaining):
+            """Depth first over orders (fewest devices in use first); a full order or None."""
+            if not remaining:
+                return []
+            for host in candidates(remaining, state_models):
+                if budget['plans'] >= _UPGRADE_SEARCH_BUDGET:
+                    return None
+                budget['plans'] += 1
+                result, _plan_ = _upgrade_step(engine, state_facts, state_models, host, targets[host])
+                if result is None:
+                    continue
+                rest = search(result[0], result[1], remaining - set([host]))
+                if rest is not None:
+                    return [result[2]] + rest
+            return None
+
+        steps = None
+        searched = len(targets) <= _UPGRADE_SEARCH_HOSTS
+        if searched:
+            steps = search(facts, models, set(targets))
+        blocked, remaining = [], sorted(targets)
+        if steps is None:
+            # greedy: the evacuable host with the fewest devices in use next, until none is
+            steps = []
+            while remaining:
+                attempts, done = {}, None
+                for host in candidates(remaining, models):
+                    result, plan = _upgrade_step(engine, facts, models, host, targets[host])
+                    attempts[host] = plan
+                    if result is not None:
+                        done = result
+                        break
+                if done is None:
+                    for host in candidates(remaining, models):
+                        blocked.extend(attempts[host]['blocked'])
                     break
-            if done is None:
-                for host in candidates:
-                    for entry in attempts[host]['blocked']:
-                        blocked.append(entry)
-                break
-            host, plan, chosen = done
-            touched = _apply_moves(facts, host, chosen, models)
-            changed = []
-            for record in facts[host]['devices'] + facts[host]['mdev_types']:
-                if _upgrade_record(record, targets[host]):
-                    changed.append(record.get('id') or '%s/%s' % (record.get('parent'), record.get('type')))
-            if 'kernel' in targets[host] and isinstance(facts[host].get('host'), dict):
-                facts[host]['host'] = dict(facts[host]['host'], kernel_release=targets[host]['kernel'])
-            modules = (facts[host].get('host') or {}).get('modules') or {}
-            for module, info in modules.items():
-                if module in targets[host] and isinstance(info, dict):
-                    info['version'] = targets[host][module]
-            for name in touched:
-                models[name] = engine.host(name, facts[name], validate=False)
-            steps.append({'step': len(steps) + 1, 'host': host, 'versions': dict(targets[host]),
-                          'moves': [m for w in plan['waves'] for m in w['moves']],
-                          'upgraded': sorted(changed)})
-            remaining.remove(host)
+                facts, models, step = done
+                steps.append(step)
+                remaining.remove(step['host'])
+        else:
+            remaining = []
+        for number, step in enumerate(steps, 1):
+            step['step'] = number
         return {
             'feasible': not remaining,
             'order': [s['host'] for s in steps],
             'steps': steps,
             'not_upgraded': sorted(remaining),
             'blocked': blocked,
+            'searched': searched and budget['plans'] < _UPGRADE_SEARCH_BUDGET,
         }

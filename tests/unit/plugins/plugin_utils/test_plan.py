@@ -206,3 +206,21 @@ def test_upgrade_targets_errors():
         upgrade_order(facts, {'zz': {'kernel': NEW}})
     with pytest.raises(ArgumentError, match=r"targets\['a'\] must map driver"):
         upgrade_order(facts, {'a': 'x'})
+
+
+def test_upgrade_order_backtracks_where_fewest_devices_first_fails():
+    """h1 (one VF) first would send its VM to x0 and leave no host with two free slots for
+    h0's two-VF VM; upgrading h0 first (its VM to x0) and then h1 (to the emptied h0) works."""
+    def vf(tag, number, vm):
+        return dev('%s-vf%d' % (tag, number), vm=vm, board=CX6DX_VF, version=OLD, parent='0000:5e:00.0')
+    facts = {
+        'h0': host(vf('h0', 0, 'big'), vf('h0', 1, 'big'), pf('0000:5e:00.0', CX6DX_PF, 2, 2, vf_device='101e'),
+                   kernel=OLD),
+        'h1': host(vf('h1', 0, 'small'), pf('0000:5e:00.0', CX6DX_PF, 1, 1, vf_device='101e'), kernel=OLD),
+        'x0': host(pf('0000:5e:00.0', CX6DX_PF, 2, 0, vf_device='101e'), kernel=OLD),
+    }
+    result = upgrade_order(facts, {'hosts': ['h0', 'h1'], 'versions': {'kernel': NEW}})
+    assert result['feasible'] and result['searched']
+    assert result['order'] == ['h0', 'h1']
+    assert [(m['vm'], m['destination']) for m in result['steps'][0]['moves']] == [('big', 'x0')]
+    assert [(m['vm'], m['destination']) for m in result['steps'][1]['moves']] == [('small', 'h0')]
