@@ -473,7 +473,7 @@ def _spec_files(spec):
 
 def _split_spec(spec, check=True):
     defaults, files, inline, disable = True, [], [], []
-    if spec is None:
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
         pass
     elif isinstance(spec, str):
         files.append(spec)
