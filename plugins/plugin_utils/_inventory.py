@@ -186,18 +186,22 @@ class RecordKeyer(object):
         fp = record.get('fingerprint') or fingerprint_of(record)
         if not self.extra:
             return fp
-        values = []
-        for path in self.extra:
+        values = None
+        for index, path in enumerate(self.extra):
             value = record
             for part in path:
                 if not isinstance(value, dict):
                     value = None
                     break
                 value = value.get(part)
-            if value is not None and not isinstance(value, (str, int, float, bool)):
+            if value is None:
+                continue
+            if not isinstance(value, (str, int, float, bool)):
                 value = _freeze(value)
-            values.append(value)
-        if not any(v is not None for v in values):
+            if values is None:
+                values = [None] * len(self.extra)
+            values[index] = value
+        if values is None:
             return fp
         return (fp,) + tuple(values)
 

@@ -228,24 +228,27 @@ def _compat_matrix(facts_by_host, rules, expand, engine):
             host_class[member] = cid
         demand = _Demand(model)
         dsig = demand.signature()
-        demand = demands.setdefault(dsig, demand)
+        if dsig not in demands:
+            demands[dsig] = (len(demands), demand)
+        did, demand = demands[dsig]
         osig = key[1]
-        offer = offers.get(osig)
-        if offer is None:
-            offer = offers[osig] = _Offer(model)
-        reps.append((cid, len(members), dsig, demand, osig, offer))
+        if osig not in offers:
+            offers[osig] = (len(offers), _Offer(model))
+        oid, offer = offers[osig]
+        # small integers stand for the signatures below: tuples do not cache their hash
+        reps.append((cid, len(members), did, demand, oid, offer))
     judge = _Verdicts(engine)
     memo = {}
     verdicts = {}
-    for scid, ssize, dsig, demand, _osig, _offer in reps:
+    for scid, ssize, did, demand, _oid, _offer in reps:
         row = {}
-        for dcid, _dsize, _dsig, _demand, osig, offer in reps:
+        for dcid, _dsize, _did, _demand, oid, offer in reps:
             if scid == dcid and ssize < 2:
                 continue
-            pair = (dsig, osig)
+            pair = (did, oid)
             result = memo.get(pair)
             if result is None:
-                result = judge.verdict(demand, offer, osig)
+                result = judge.verdict(demand, offer, ('matrix', oid))
                 memo[pair] = result
             row[dcid] = result
         verdicts[scid] = row

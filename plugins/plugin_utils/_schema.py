@@ -85,39 +85,39 @@ def _check_pci(problems, where, record):
             _check(problems, where, pci, key, _STR, False, what='a hex id string (pci.%s)' % key)
 
 
-def _plain_ok(record, keys, optional_str):
-    for key in keys:
-        if not isinstance(record.get(key), str):
-            return False
-    for key in optional_str:
-        value = record.get(key)
-        if value is not None and not isinstance(value, str):
-            return False
-    return True
 
 
-_DEVICE_REQUIRED = ('id', 'kind', 'device_api', 'type')
-_DEVICE_OPTIONAL = ('driver', 'parent', 'software_version', 'fingerprint')
-_PCI_KEYS = ('vendor', 'device', 'subsystem_vendor', 'subsystem_device')
+def _opt_str(value):
+    return value is None or isinstance(value, str)
+
+
+def _pci_ok(pci):
+    if pci is None:
+        return True
+    if not isinstance(pci, dict):
+        return False
+    get = pci.get
+    return (_opt_str(get('vendor')) and _opt_str(get('device')) and _opt_str(get('subsystem_vendor'))
+            and _opt_str(get('subsystem_device')))
 
 
 def _device_fast(device):
     """True for a well-formed device record of the usual plain types (the common case, fast)."""
-    if not isinstance(device, dict) or not _plain_ok(device, _DEVICE_REQUIRED, _DEVICE_OPTIONAL):
+    if not isinstance(device, dict):
         return False
-    if device['kind'] not in KINDS:
+    get = device.get
+    if not (isinstance(get('id'), str) and isinstance(get('device_api'), str) and isinstance(get('type'), str)
+            and get('kind') in KINDS and _opt_str(get('driver')) and _opt_str(get('parent'))
+            and _opt_str(get('software_version')) and _opt_str(get('fingerprint')) and _pci_ok(get('pci'))):
         return False
-    pci = device.get('pci')
-    if pci is not None and (not isinstance(pci, dict) or not _plain_ok(pci, (), _PCI_KEYS)):
-        return False
-    migration = device.get('migration')
+    migration = get('migration')
     if migration is not None:
         if not isinstance(migration, dict):
             return False
         capable = migration.get('capable')
         if capable is not None and not isinstance(capable, bool):
             return False
-    in_use = device.get('in_use')
+    in_use = get('in_use')
     if in_use is not None:
         if not isinstance(in_use, dict):
             return False
@@ -126,7 +126,7 @@ def _device_fast(device):
             return False
         if pid is not None and (not isinstance(pid, int) or isinstance(pid, bool)):
             return False
-    attributes = device.get('attributes')
+    attributes = get('attributes')
     return attributes is None or isinstance(attributes, dict)
 
 
@@ -162,14 +162,23 @@ def validate_device(device, index, problems):
 
 
 def _type_fast(entry):
-    if not isinstance(entry, dict) or not _plain_ok(entry, ('parent', 'type'),
-                                                    ('device_api', 'software_version', 'fingerprint')):
+    if not isinstance(entry, dict):
         return False
-    avail = entry.get('available_instances')
-    if not isinstance(avail, int) or isinstance(avail, bool) or avail < 0:
+    get = entry.get
+    avail = get('available_instances')
+    return (isinstance(get('parent'), str) and isinstance(get('type'), str) and _opt_str(get('device_api'))
+            and _opt_str(get('software_version')) and _opt_str(get('fingerprint'))
+            and isinstance(avail, int) and not isinstance(avail, bool) and avail >= 0 and _pci_ok(get('pci')))
+
+
+def _pf_fast(entry):
+    if not isinstance(entry, dict):
         return False
-    pci = entry.get('pci')
-    return pci is None or (isinstance(pci, dict) and _plain_ok(pci, (), _PCI_KEYS))
+    get = entry.get
+    total, num = get('totalvfs'), get('numvfs')
+    return (isinstance(get('pf'), str) and _opt_str(get('driver')) and _pci_ok(get('pci'))
+            and (total is None or (isinstance(total, int) and not isinstance(total, bool)))
+            and (num is None or (isinstance(num, int) and not isinstance(num, bool))))
 
 
 def _validate_type(entry, index, problems):
@@ -191,6 +200,8 @@ def _validate_type(entry, index, problems):
 
 
 def _validate_pf(entry, index, problems):
+    if _pf_fast(entry):
+        return
     if not isinstance(entry, Mapping):
         problems.append('sriov[%d]: expected a mapping, got %s' % (index, _typename(entry)))
         return
