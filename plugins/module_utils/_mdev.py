@@ -109,7 +109,7 @@ def scan(ctx, parent_list, functions):
         supported = reader.subdir(real, 'mdev_supported_types', quiet_missing=False)
         if supported is None:
             continue
-        for type_id in reader.listdir(supported):
+        for type_id in reader.known_dirs(supported):
             tdir = reader.subdir(supported, type_id)
             if tdir is None:
                 continue

@@ -15,9 +15,10 @@ its root:
   caller gets ``None``.  Resolved directories are remembered, so the devices below one
   PCI bridge cost one ``lstat`` each, not one per path component;
 * files are opened relative to an already resolved directory with ``O_NOFOLLOW`` (a
-  symbolic link in place of an attribute file is refused), ``O_NONBLOCK`` (a FIFO can
-  never block the scan) and only when ``fstat`` says they are regular files; at most
-  ``max_bytes`` are read;
+  symbolic link in place of an attribute file is refused) and ``O_NONBLOCK`` (a FIFO can
+  never block the scan); a directory in their place fails the read; at most
+  ``max_bytes`` are read.  Subdirectories are probed by opening them with
+  ``O_DIRECTORY | O_NOFOLLOW``;
 * every ``OSError`` and ``UnicodeDecodeError`` becomes one warning line naming the path
   as the target host sees it (``/sys/bus/pci/devices/0000:3b:00.2/vendor: ...``), and
   the scan goes on.  A missing *optional* file is normal and is no warning.
@@ -37,7 +38,9 @@ __all__ = ['Reader', 'MAX_BYTES']
 #: Upper bound for one attribute file; sysfs attributes are at most one page.
 MAX_BYTES = 65536
 
-_O_READ = os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0)
+_O_READ = (os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0)
+           | getattr(os, 'O_CLOEXEC', 0))
+_O_DIR = os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
 _MAX_LINKS = 40  # like the kernel's MAXSYMLINKS
 
 # errors that mean "this entry does not exist (any more)"
@@ -51,6 +54,8 @@ def _describe(exc):
         return 'not valid UTF-8 text'
     if exc.errno == errno.ELOOP:
         return 'is a symbolic link, not followed'
+    if exc.errno == errno.EISDIR:
+        return 'is a directory, not a file'
     return os.strerror(exc.errno) if exc.errno else str(exc)
 
 
@@ -78,6 +83,7 @@ class Reader(object):
             self.warnings.append('%s: root directory %s does not exist or is not a directory' % (self.label, root))
         self._prefix = self.root.rstrip('/') + '/'
         self._dirs = {self.root} if self.ok else set()
+        self._misses = {}
 
     # ------------------------------------------------------------------ paths
 
@@ -105,17 +111,18 @@ class Reader(object):
 
         ``path`` must be a resolved (symlink-free) path for the result to be exact.
         """
-        if target.startswith('/'):
+        if target[:1] == '/':
             return os.path.normpath(target)
-        base = path[:path.rfind('/')]
-        # sysfs links are "../../../devices/...": climb without the generic normpath
-        while target.startswith('../'):
-            cut = base.rfind('/')
-            base = base[:cut] if cut > 0 else ''
-            target = target[3:]
-        if '/.' in '/' + target or '//' in target or target.endswith('/') or not target:
-            return os.path.normpath(base + '/' + target)
-        return base + '/' + target
+        # sysfs links are "../../../devices/...": climb with one rsplit instead of normpath
+        rest = target.lstrip('./')
+        skipped = len(target) - len(rest)
+        ups = skipped // 3
+        if (rest and skipped == 3 * ups and target[:skipped] == '../' * ups
+                and '/.' not in rest and '//' not in rest and rest[-1] != '/'):
+            parts = path.rsplit('/', ups + 1)
+            if len(parts) == ups + 2:
+                return parts[0] + '/' + rest
+        return os.path.normpath(os.path.join(os.path.dirname(path), target))
 
     def known_dirs(self, path):
         """Sorted entries of the resolved directory ``path``; its real subdirectories are remembered.
@@ -165,6 +172,13 @@ class Reader(object):
         cand = rparent + '/' + name if rparent != '/' else '/' + name
         if cand in self._dirs:
             return cand
+        misses = self._misses.get(rparent, 0) + 1
+        self._misses[rparent] = misses
+        if misses == 2:
+            # a bridge with many functions, a GPU with many mdevs: one scandir instead of an lstat each
+            self.known_dirs(rparent)
+            if cand in self._dirs:
+                return cand
         try:
             st = os.lstat(cand)
         except OSError as exc:
@@ -333,7 +347,9 @@ class Reader(object):
     def read(self, path, quiet_missing=True):
         """Text of ``path`` stripped of surrounding white space, or ``None``.
 
-        The same checks as :meth:`read_bytes`, inlined: this is the hot path.
+        This is the hot path, so it skips :meth:`read_bytes`' ``fstat``: sysfs and procfs
+        hold no device nodes, a directory in place of a file fails the read (``EISDIR``)
+        and a FIFO, opened non-blocking, reads as empty.
         """
         try:
             fd = os.open(path, _O_READ)
@@ -345,9 +361,6 @@ class Reader(object):
                 self.warn(path, _describe(exc))
             return None
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                self.warn(path, 'not a regular file, not read')
-                return None
             data = os.read(fd, self.max_bytes + 1)
         except OSError as exc:
             self.warn(path, _describe(exc))
@@ -383,17 +396,20 @@ class Reader(object):
         for name in relpath.split('/'):
             cand = cur + '/' + name
             if cand not in self._dirs:
+                # opening it as a directory without following links is the check
                 try:
-                    st = os.lstat(cand)
+                    os.close(os.open(cand, _O_DIR))
                 except OSError as exc:
-                    if exc.errno not in _MISSING:
+                    if exc.errno == errno.ENOENT:
+                        if not quiet_missing:
+                            self.warn(cand, 'does not exist')
+                    elif exc.errno in (errno.ENOTDIR, errno.ELOOP):
+                        link = os.path.islink(cand)
+                        self.warn(cand, 'is a symbolic link, not followed' if link else 'not a directory')
+                    else:
                         self.warn(cand, _describe(exc))
-                    elif not quiet_missing:
-                        self.warn(cand, 'does not exist')
                     return None
-                if not stat.S_ISDIR(st.st_mode):
-                    self.warn(cand, 'is a symbolic link, not followed' if stat.S_ISLNK(st.st_mode) else 'not a directory')
-                    return None
+                self._dirs.add(cand)
             cur = cand
         return cur
 

@@ -252,7 +252,7 @@ def test_broken_entries_become_warnings_and_the_rest_is_returned(host, tmp_path)
         '/sys/bus/pci/devices/0000:98:00.0: link to %s leaves the root, not followed' % (tmp_path / 'elsewhere'),
         '/sys/bus/pci/devices/0000:99:00.0: dangling link to ../../../devices/pci0000:00/0000:99:00.0',
         '/sys/devices/pci0000:00/0000:3b:00.0/%s/mdev_type: dangling link to ../mdev_supported_types/nvidia-999' % UUID2,
-        '/sys/devices/pci0000:00/0000:5e:00.2/device: not a regular file, not read',
+        '/sys/devices/pci0000:00/0000:5e:00.2/device: is a directory, not a file',
     ])
     assert facts['summary']['warnings'] == 4
     ids = by_id(facts)

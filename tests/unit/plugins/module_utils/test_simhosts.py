@@ -179,7 +179,7 @@ def test_broken_links_warn_and_still_report(facts):
     assert vfio['warnings'] == [
         base + '0000:3b:00.2/driver: dangling link to ../../../../bus/pci/drivers/vanished_vfio_pci',
         base + '0000:3b:00.3/iommu_group: too many levels of symbolic links',
-        base + '0000:3b:00.4/vendor: not a regular file, not read',
+        base + '0000:3b:00.4/vendor: is a directory, not a file',
         base + "0000:3b:00.6/class: not a hexadecimal number: '0xZZZZ'",
         base + '0000:3b:00.7/subsystem_vendor: not valid UTF-8 text',
         base + '0000:3b:01.0/physfn: dangling link to ../0000:ff:1f.7',
