@@ -85,8 +85,6 @@ def _check_pci(problems, where, record):
             _check(problems, where, pci, key, _STR, False, what='a hex id string (pci.%s)' % key)
 
 
-
-
 def _opt_str(value):
     return value is None or isinstance(value, str)
 
