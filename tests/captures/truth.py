@@ -53,6 +53,16 @@ def _diff(problems, where, field, got, want):
         problems.append('%s: %s is %r, ground truth says %r' % (where, field, got, want))
 
 
+def _pair(problems, want, got, missing, extra=None):
+    """Note the ids only ground truth has (``missing % id``) or only the facts have
+    (``extra % id``); return the ids both have, sorted."""
+    for ident in sorted(set(want) - set(got)):
+        problems.append(missing % ident)
+    for ident in sorted(set(got) - set(want)) if extra else ():
+        problems.append(extra % ident)
+    return sorted(set(want) & set(got))
+
+
 def compare(facts, truth):
     """Every disagreement between a vfio facts dict and parsed ground truth, as sentences."""
     if not isinstance(facts, dict):
@@ -73,12 +83,8 @@ def compare(facts, truth):
         held.setdefault(h['group'], h)
 
     pci = {i: d for i, d in devices.items() if d.get('kind') == 'pci'}
-    for missing in sorted(set(truth['pci']) - set(pci)):
-        problems.append('pci %s is bound to %s but missing from devices'
-                        % (missing, truth['pci'][missing]['driver']))
-    for extra in sorted(set(pci) - set(truth['pci'])):
-        problems.append('pci %s is in devices but not bound to a VFIO driver' % extra)
-    for ident in sorted(set(pci) & set(truth['pci'])):
+    for ident in _pair(problems, truth['pci'], pci, 'pci %s is bound to a VFIO driver but missing from devices',
+                       'pci %s is in devices but not bound to a VFIO driver'):
         d, t = pci[ident], truth['pci'][ident]
         where = 'pci ' + ident
         _diff(problems, where, 'driver', d.get('driver'), t['driver'])
@@ -95,11 +101,8 @@ def compare(facts, truth):
         _diff(problems, where, 'numa_node', d.get('numa_node'), None if numa < 0 else numa)
 
     mdev = {i: d for i, d in devices.items() if d.get('kind') == 'mdev'}
-    for missing in sorted(set(truth['mdev']) - set(mdev)):
-        problems.append('mdev %s exists but is missing from devices' % missing)
-    for extra in sorted(set(mdev) - set(truth['mdev'])):
-        problems.append('mdev %s is in devices but does not exist' % extra)
-    for ident in sorted(set(mdev) & set(truth['mdev'])):
+    for ident in _pair(problems, truth['mdev'], mdev, 'mdev %s exists but is missing from devices',
+                       'mdev %s is in devices but does not exist'):
         d, t = mdev[ident], truth['mdev'][ident]
         where = 'mdev ' + ident
         _diff(problems, where, 'type', d.get('type'), t['type'])
@@ -138,16 +141,12 @@ def compare(facts, truth):
         _diff(problems, '%s %s' % (d.get('kind'), ident), 'migration.capable',
               (d.get('migration') or {}).get('capable'), t['capable'] == '1')
 
-    types = {(t.get('parent'), t.get('type')): t for t in facts.get('mdev_types') or []}
-    for missing in sorted(set(truth['mdev_types']) - set(types)):
-        problems.append('mdev type %s on %s is missing from mdev_types' % (missing[1], missing[0]))
-    for extra in sorted(k for k in set(types) - set(truth['mdev_types']) if k[0] is not None):
-        if any(p == extra[0] for p, _t in truth['mdev_types']):
-            problems.append('mdev type %s on %s is in mdev_types but not in sysfs'
-                            % (extra[1], extra[0]))
-    for key in sorted(set(types) & set(truth['mdev_types'])):
-        d, t = types[key], truth['mdev_types'][key]
-        where = 'mdev type %s on %s' % (key[1], key[0])
+    types = {'%s/%s' % (t.get('parent'), t.get('type')): t for t in facts.get('mdev_types') or []}
+    want = {'%s/%s' % key: rec for key, rec in truth['mdev_types'].items()}
+    for key in _pair(problems, want, types, 'mdev type %s (parent/type) is missing from mdev_types',
+                     'mdev type %s (parent/type) is in mdev_types but not in sysfs'):
+        d, t = types[key], want[key]
+        where = 'mdev type ' + key
         _diff(problems, where, 'available_instances', d.get('available_instances'),
               int(t['available']))
         _diff(problems, where, 'device_api', d.get('device_api'), t['device_api'])
@@ -155,9 +154,7 @@ def compare(facts, truth):
         _diff(problems, where, 'description', d.get('description'), _none(t['description']))
 
     sriov = {s.get('pf'): s for s in facts.get('sriov') or []}
-    for missing in sorted(set(truth['pf']) - set(sriov)):
-        problems.append('SR-IOV PF %s is missing from sriov' % missing)
-    for ident in sorted(set(truth['pf']) & set(sriov)):
+    for ident in _pair(problems, truth['pf'], sriov, 'SR-IOV PF %s is missing from sriov'):
         s, t = sriov[ident], truth['pf'][ident]
         where = 'sriov ' + ident
         _diff(problems, where, 'driver', s.get('driver'), _none(t['driver']))

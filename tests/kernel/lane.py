@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 import zipfile
 
@@ -376,9 +377,10 @@ def base_initramfs(pkgs, kdir, samples_dir, cache):
     for name, data in order:
         c.file('lane/modules/%s.ko' % name, data)
     c.file('lane/modules/order', ''.join(name + '\n' for name, _data in order).encode())
-    with open(path + '.tmp', 'wb') as f:
+    tmp = '%s.%d.tmp' % (path, os.getpid())
+    with open(tmp, 'wb') as f:
         f.write(c.finish())
-    os.replace(path + '.tmp', path)
+    os.replace(tmp, path)
     with open(path + '.key', 'w') as f:
         f.write(key)
     return path
@@ -418,8 +420,15 @@ def run_initramfs(cache, extra_env):
 
     Both Python trees are byte-compiled here with the guest's interpreter (the host's
     /usr/bin/python3): compiling them under emulation would cost the guest many seconds."""
-    stage = os.path.join(cache, 'stage')
-    shutil.rmtree(stage, ignore_errors=True)
+    stage = tempfile.mkdtemp(prefix='stage-', dir=cache)  # private: lanes may run side by side
+    try:
+        return _run_initramfs(stage, extra_env)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _run_initramfs(stage, extra_env):
+    cache = os.path.dirname(stage)
     coll = os.path.join(stage, 'collections', 'ansible_collections', 'vfio', 'migration')
     os.makedirs(coll)
     ignore = shutil.ignore_patterns('__pycache__', '*.pyc')
