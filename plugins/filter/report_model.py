@@ -31,8 +31,15 @@ options:
     description:
       - The C(vfio) facts by host name (C(ansible_facts.vfio) of each host), as given to
         P(vfio.migration.compat_matrix#filter).
+      - With O(hosts), C(hostvars) instead; the facts are read from it for those hosts in one
+        pass, and the hosts without any are added to O(hosts_without_facts).
     type: dict
     required: true
+  hosts:
+    description:
+      - The host names to read from C(hostvars) given as input (see O(_input)).
+    type: list
+    elements: str
   matrix:
     description:
       - The result of P(vfio.migration.compat_matrix#filter) for the same facts and rules.
@@ -75,6 +82,11 @@ EXAMPLES = r"""
       {{ facts | vfio.migration.report_model(matrix=facts | vfio.migration.compat_matrix) }}
   vars:
     facts: "{{ dict(groups['kvm'] | zip(groups['kvm'] | map('extract', hostvars, ['ansible_facts', 'vfio']))) }}"
+  run_once: true
+
+- name: The same from hostvars, for every host of a group (hosts without facts are listed)
+  ansible.builtin.set_fact:
+    fleet_report: "{{ hostvars | vfio.migration.report_model(hosts=groups['kvm']) }}"
   run_once: true
 
 - name: Which hosts cannot be drained?
@@ -139,7 +151,9 @@ _value:
       type: bool
 """
 
-from ansible.errors import AnsibleFilterError
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleError, AnsibleFilterError
 
 from ansible_collections.vfio.migration.plugins.plugin_utils import _report_model as model
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import EngineError
@@ -148,8 +162,28 @@ from ansible_collections.vfio.migration.plugins.plugin_utils._rules import load_
 from ansible_collections.vfio.migration.plugins.plugin_utils._schema import unwrap
 
 
+def _from_hostvars(hostvars, hosts):
+    """``{host: vfio facts}`` and the hosts without any, read from ``hostvars`` for ``hosts``."""
+    found, missing = {}, []
+    for host in hosts:
+        try:
+            facts = hostvars[host]['ansible_facts']['vfio']
+        except (KeyError, TypeError, AnsibleError):  # not in the inventory, or no facts
+            facts = None
+        if not isinstance(facts, Mapping):  # also Jinja's Undefined for a host not in the inventory
+            missing.append(str(host))
+        else:
+            found[str(host)] = facts
+    return found, missing
+
+
 def report_model(facts_by_host, matrix=None, rules=None, hosts_without_facts=None, facts_source='gathered',
-                 generated_at=None, evacuation=True, pair_details_max_hosts=200):
+                 generated_at=None, evacuation=True, pair_details_max_hosts=200, hosts=None):
+    if hosts is not None:
+        if not isinstance(hosts, (list, tuple)) or not all(isinstance(h, str) for h in hosts):
+            raise AnsibleFilterError('vfio.migration.report_model: hosts must be a list of host names')
+        facts_by_host, missing = _from_hostvars(facts_by_host, hosts)
+        hosts_without_facts = list(hosts_without_facts or []) + missing
     if not isinstance(facts_by_host, dict):
         raise AnsibleFilterError('vfio.migration.report_model: the input must be a dictionary of host name -> '
                                  'vfio facts, got %s' % type(facts_by_host).__name__)

@@ -16,8 +16,9 @@ description:
     byte-identical output for identical input).
   - V(csv) has one row per directed host pair, with the columns C(source), C(destination),
     C(compatible) (V(true)/V(false)), C(source_class), C(destination_class), C(rules) (the rules
-    that refused, joined with C(; )) and C(reasons) (joined with C( | ); empty when the model does
-    not list host pairs one by one, see P(vfio.migration.report_model#filter)). A cell that would
+    that refused, joined with C(; )) and C(reasons) (joined with C( | )); the last two are empty
+    when the model does not list host pairs one by one (see P(vfio.migration.report_model#filter)),
+    the class columns then lead to the class verdict. A cell that would
     start a spreadsheet formula (C(=), C(+), C(-), C(@)) gets a leading apostrophe.
   - V(markdown) is readable in a terminal and renders in a wiki; values are escaped for Markdown
     and for HTML.
@@ -29,8 +30,11 @@ description:
   - V(summary) is a few lines for the play output.
 options:
   _input:
-    description: The report model returned by P(vfio.migration.report_model#filter).
-    type: dict
+    description:
+      - The report model returned by P(vfio.migration.report_model#filter), or its JSON text
+        as this filter renders it with V(json) (cheaper to keep in a variable: Ansible passes a
+        string along without walking it).
+    type: raw
     required: true
   format:
     description: The format to render.

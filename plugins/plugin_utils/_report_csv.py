@@ -5,10 +5,10 @@
 
 Columns: source, destination, compatible, source_class, destination_class, rules, reasons.
 ``compatible`` is ``true``/``false``; ``rules`` names the rules that refused (joined with
-"; "), ``reasons`` joins the reasons with " | " when the model lists host pairs one by one
-(``pairs``), and is empty otherwise: a large fleet's n x (n - 1) rows would each carry a
-kilobyte of text that is the same for every host pair of a class pair (see the JSON
-``class_matrix``).
+"; ") and ``reasons`` joins the reasons with " | " when the model lists host pairs one by one
+(``pairs``). Otherwise both are empty: a large fleet's n x (n - 1) rows would each repeat
+text that is the same for every host pair of a class pair (see the JSON ``class_matrix``,
+reached through the two class columns).
 Strings that came from hosts are neutralised against spreadsheet formula injection:
 a cell that starts with ``=``, ``+``, ``-``, ``@``, TAB or CR gets a leading apostrophe
 (the OWASP recommendation), and the csv module quotes what needs quoting.
@@ -58,8 +58,7 @@ def render_csv(model):
     tails = {}
     for entry in model['class_matrix']:
         tails[(entry['source'], entry['destination'])] = ',' + _row_text((
-            'true' if entry['compatible'] else 'false', cell(entry['source']), cell(entry['destination']),
-            cell('; '.join(entry['rules'])), ''))
+            'true' if entry['compatible'] else 'false', cell(entry['source']), cell(entry['destination']), '', ''))
     for source in names:
         head = quoted[source] + ','
         source_class = class_of[source]

@@ -38,9 +38,17 @@ def render_summary(model):
 
 
 def render(model, fmt, matrix_max_hosts=60, title='VFIO live-migration compatibility report'):
+    """Render ``model`` (the model, or its JSON text as rendered here) in format ``fmt``."""
+    text = None
+    if isinstance(model, str):
+        text = str.__str__(model)
+        try:
+            model = json.loads(text)
+        except ValueError as exc:
+            raise ValueError('the input text is not the JSON of a report model: %s' % exc)
     check_model(model)
     if fmt == 'json':
-        return render_json(model)
+        return text if text is not None and text.endswith('\n') else render_json(model)
     if fmt == 'csv':
         return render_csv(model)
     if fmt == 'markdown':

@@ -70,7 +70,7 @@ def test_csv_has_one_row_per_directed_pair():
 def test_csv_above_the_detail_limit_has_every_pair_but_no_reason_text():
     full = list(csv.DictReader(io.StringIO(rr.render(model(), 'csv'))))
     lean = list(csv.DictReader(io.StringIO(rr.render(model(pair_details_max_hosts=0), 'csv'))))
-    assert [dict(r, reasons='') for r in full] == lean
+    assert [dict(r, rules='', reasons='') for r in full] == lean
 
 
 def test_csv_keeps_hostile_text_in_one_cell_and_defuses_formulas():
@@ -173,3 +173,12 @@ def test_summary_names_the_hosts_that_cannot_move():
 def test_render_refuses_what_is_not_a_model():
     with pytest.raises(ValueError, match='report_version'):
         rr.render({'summary': {}}, 'html')
+
+
+def test_the_json_text_renders_like_the_model():
+    text = rr.render(model(), 'json')
+    assert rr.render(text, 'json') == text
+    for fmt in ('csv', 'markdown', 'html', 'summary'):
+        assert rr.render(text, fmt) == rr.render(model(), fmt)
+    with pytest.raises(ValueError, match='not the JSON of a report model'):
+        rr.render('<html>', 'csv')
