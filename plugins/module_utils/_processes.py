@@ -131,7 +131,10 @@ def scan(reader, dev_root):
                 target = os.readlink(path)
             except OSError as exc:
                 if exc.errno not in _VANISHED and exc.errno != errno.EINVAL:
-                    reader.warn(path, os.strerror(exc.errno) if exc.errno else str(exc))
+                    # one line per process, not one per descriptor (a sandboxed /proc denies them all)
+                    reader.warn(fd_dir, 'links not readable (%s), process skipped'
+                                % (os.strerror(exc.errno) if exc.errno else str(exc)))
+                    break
                 continue
             if 'vfio/' not in target:
                 continue

@@ -98,3 +98,19 @@ def test_unreadable_fd_directory_is_a_warning(host, monkeypatch):
     reader = Reader(host.proc, '/proc')
     assert scan(reader, host.dev) == {}
     assert reader.warnings == ['/proc/900/fd: Permission denied']
+
+
+def test_unreadable_fd_links_are_one_warning_per_process(host, monkeypatch):
+    host.process(950, ['init'], dict((n, '/dev/null') for n in range(5)))
+    host.process(951, ['qemu', '-name', 'guest=ok'], {3: '/dev/vfio/2'})
+    real_readlink = os.readlink
+
+    def readlink(path, *args, **kwargs):
+        if '/950/fd/' in path:
+            raise PermissionError(13, 'Permission denied')
+        return real_readlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, 'readlink', readlink)
+    reader = Reader(host.proc, '/proc')
+    assert scan(reader, host.dev) == {('group', '2'): [{'holder': '/dev/vfio/2', 'pid': 951, 'vm': 'ok'}]}
+    assert reader.warnings == ['/proc/950/fd: links not readable (Permission denied), process skipped']
