@@ -67,8 +67,40 @@ def _check_result(result, where):
         if not isinstance(reasons, list):
             reasons = [reasons]
         about.append(entry["source"])
-        out.append((entry["source"], entry, [reason_text(r) for r in reasons] or ["no reason given"]))
+        out.append((entry["source"], entry, summarize_reasons(reasons)))
     return about, out
+
+
+def summarize_reasons(reasons):
+    """One line per distinct first reason: the engine lists every failed rule of every candidate
+    slot, in rule order, so the first reason of a candidate is the most basic one. Candidates that
+    fail first on the same reason share a line; the others' count is given, not repeated."""
+    per_candidate = {}
+    order = []
+    for reason in reasons:
+        candidate = reason.get("candidate") if isinstance(reason, dict) else None
+        key = candidate if candidate is not None else ("", len(order))
+        if key not in per_candidate:
+            per_candidate[key] = []
+            order.append(key)
+        per_candidate[key].append(reason_text(reason))
+    lines = {}
+    for key in order:
+        first, more = per_candidate[key][0], len(per_candidate[key]) - 1
+        line = lines.setdefault(first, {"candidates": [], "more": set()})
+        if not isinstance(key, tuple):
+            line["candidates"].append(_text(key))
+        line["more"].add(more)
+    out = []
+    for first, line in lines.items():
+        text = first
+        if line["candidates"]:
+            text = "%s: %s" % (", ".join(line["candidates"]), first)
+        more = max(line["more"])
+        if more:
+            text += " (and %s%d more)" % ("" if len(line["more"]) == 1 else "up to ", more)
+        out.append(text)
+    return out or ["no reason given"]
 
 
 def layout(header, rows):
