@@ -86,7 +86,7 @@ class PciScan(object):
     def __init__(self):
         self.devices = []          # kind pci records
         self.sriov = []            # PF capacity records
-        self.by_real = {}          # resolved path -> {'name', 'pci', 'driver', 'numa_node'} (relevant functions)
+        self.by_real = {}          # resolved path -> {'name', 'pci', 'driver', 'driver_dir', 'numa_node'}
         self.other_vfs = []        # (name, real, driver, driver_dir, pf name): VFs not bound to VFIO
 
 
