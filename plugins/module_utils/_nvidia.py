@@ -36,7 +36,8 @@ def parse_creatable(text):
 def scan(ctx, other_vfs, functions):
     """Devices and capacity of SR-IOV vGPUs.
 
-    :param other_vfs: ``(name, real, driver, driver_dir, pf)`` of VFs not bound to VFIO.
+    :param other_vfs: ``(name, real, driver, driver_dir, pf)`` of VFs not bound to VFIO, and of
+        NVIDIA VFs with an ``nvidia/`` directory whatever their driver.
     :param functions: ``{pf name: {'pci', ...}}`` of the PFs the PCI walk read.
     :returns: ``(devices, types)``.
     """

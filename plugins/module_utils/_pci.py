@@ -87,7 +87,7 @@ class PciScan(object):
         self.devices = []          # kind pci records
         self.sriov = []            # PF capacity records
         self.by_real = {}          # resolved path -> {'name', 'pci', 'driver', 'driver_dir', 'numa_node'}
-        self.other_vfs = []        # (name, real, driver, driver_dir, pf name): VFs not bound to VFIO
+        self.other_vfs = []        # (name, real, driver, driver_dir, pf name): VFs for the vGPU probe
 
 
 def scan(ctx, mdev_parents=frozenset()):
@@ -134,6 +134,10 @@ def scan(ctx, mdev_parents=frozenset()):
                 'vf_device': vf_device,
             })
         if not vfio:
+            continue
+        if physfn is not None and pci['vendor'] == NVIDIA_VENDOR and reader.subdir(real, 'nvidia') is not None:
+            # an SR-IOV vGPU VF on a VFIO variant driver: its vGPU type decides, see _nvidia
+            result.other_vfs.append((name, real, driver, driver_dir, physfn))
             continue
 
         module = ctx.versions.module_of(driver, driver_dir)

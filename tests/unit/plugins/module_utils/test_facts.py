@@ -207,6 +207,22 @@ def test_nvidia_sriov_vgpu(host):
     assert facts['warnings'] == []
 
 
+def test_nvidia_sriov_vgpu_on_a_vfio_variant_driver(host):
+    host.module('nvidia', version='550.54.16', taint='POE')
+    host.pci('0000:41:00.0', '10de', '20f1', subvendor='10de', subdevice='145f', cls='030200', driver='nvidia',
+             module='nvidia', totalvfs=16, numvfs=2, group=49)
+    vf = _nvidia_vf(host, '0000:41:00.4', '0000:41:00.0', 468, [('468', 'NVIDIA A100-4C')])
+    os.unlink(os.path.join(vf, 'driver'))
+    host.bind(vf, 'nvidia_vfio_pci', module='nvidia_vfio_pci')
+    free = _nvidia_vf(host, '0000:41:00.5', '0000:41:00.0', 0, [('468', 'NVIDIA A100-4C')])
+    os.unlink(os.path.join(free, 'driver'))
+    host.bind(free, 'nvidia_vfio_pci', module='nvidia_vfio_pci')
+    facts = facts_of(host)
+    assert [(d['id'], d['kind'], d['type'], d['driver']) for d in facts['devices']] == [
+        ('0000:41:00.4', 'nvidia_vgpu', 'nvidia-468', 'nvidia_vfio_pci')]
+    assert [(t['type'], t['available_instances']) for t in facts['mdev_types']] == [('nvidia-468', 1)]
+
+
 def test_s390_ccw_and_ap(host):
     sch = host.virtual('css0', '0.0.fffe')
     with open(os.path.join(sch, 'type'), 'w') as handle:
