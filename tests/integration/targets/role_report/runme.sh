@@ -19,7 +19,8 @@ grep -q 'Files:' "$OUTPUT_DIR/report.log"
 ansible-playbook -i "$INV" verify.yml -e "report_dir=$OUTPUT_DIR/report" "$@"
 
 echo "== the same report from a play on localhost (delegated gathering) is byte-identical"
-ansible-playbook -i "$INV" report_localhost.yml -e "report_dir=$OUTPUT_DIR/report-localhost" "$@" >/dev/null
+ansible-playbook -i "$INV" report_localhost.yml -e "report_dir=$OUTPUT_DIR/report-localhost" "$@" \
+  >"$OUTPUT_DIR/report-localhost.log" 2>&1 || { tail -n 40 "$OUTPUT_DIR/report-localhost.log"; exit 1; }
 for f in vfio-report.json vfio-report.csv vfio-report.md vfio-report.html; do
   cmp "$OUTPUT_DIR/report/$f" "$OUTPUT_DIR/report-localhost/$f"
 done

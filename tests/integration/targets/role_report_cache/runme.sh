@@ -38,7 +38,8 @@ redis() {
 }
 
 echo "== reference: the report from live facts"
-ansible-playbook -i "$INV" ../role_report/report.yml -e "report_dir=$OUTPUT_DIR/live" "$@" >/dev/null
+ansible-playbook -i "$INV" ../role_report/report.yml -e "report_dir=$OUTPUT_DIR/live" "$@" >"$OUTPUT_DIR/live.log" 2>&1 \
+  || { tail -n 40 "$OUTPUT_DIR/live.log"; exit 1; }
 
 echo "== gather once into each cache"
 jsonfile ansible-playbook -i "$INV" gather.yml "$@"
