@@ -14,6 +14,7 @@ the cdevs somebody holds (or that exist in ``/dev``) are mapped.
 
 from __future__ import annotations
 
+import gc
 import re
 
 from ansible_collections.vfio.migration.plugins.module_utils import _mdev, _nvidia, _pci, _processes
@@ -135,6 +136,18 @@ def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versi
     :returns: a dict with ``schema_version``, ``host``, ``devices``, ``mdev_types``,
         ``sriov``, ``summary`` and ``warnings``; never raises for what it reads.
     """
+    # Everything built here is acyclic, so reference counting frees it; the cyclic collector
+    # would only walk the caller's heap again and again while thousands of records are made.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes):
     sys_reader = Reader(sysfs_root, '/sys')
     proc_reader = Reader(proc_root, '/proc')
     dev_reader = Reader(dev_root, '/dev')
