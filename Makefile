@@ -3,8 +3,9 @@
 # Every tool runs from a virtualenv this Makefile creates under .venvs/ (one per ansible-core
 # version, plus ansible-lint and antsibull-changelog), installed with plain `pip install` from the
 # pinned lists in tools/requirements/. A stamp file per venv makes the second run skip the install.
-# ansible-test needs the collection at .../ansible_collections/vfio/migration: `collection` copies
-# the checkout (tracked and untracked-but-not-ignored files) to build/ansible_collections/vfio/migration.
+# ansible-test needs the collection at .../ansible_collections/vfio/migration: each ansible-test job
+# gets its own copy of the checkout (tracked and untracked-but-not-ignored files) under
+# build/<job>/ansible_collections/vfio/migration, so that `make test` can run the jobs side by side.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -16,25 +17,28 @@ CORE_VERSIONS := 2.16 2.17 2.18 2.19
 NEWEST := 2.19
 CORE ?= $(NEWEST)
 PY_VERSION := 3.11
+# jobs `make test` / `make matrix` run at once
+JOBS ?= 2
 
 TOP := $(CURDIR)
 VENVS := $(TOP)/.venvs
-COLL := $(TOP)/build/ansible_collections/vfio/migration
 SIM_OUT := $(TOP)/tests/sim/build
 SIM := $(TOP)/tests/sim/simhost.py
 INVENTORY := $(TOP)/tests/sim/inventory.yml
+DEV_COLLECTIONS := $(TOP)/build/dev-collections
 
 venv = $(VENVS)/$(1)
 bin = $(VENVS)/$(1)/bin
-core_stamps := $(foreach v,$(CORE_VERSIONS),$(VENVS)/core-$(v)/.stamp)
+# the collection copy of one ansible-test job
+coll = $(TOP)/build/$(1)/ansible_collections/vfio/migration
+# ansible-test of one ansible-core version, with that venv first on PATH
+ansible_test = PATH="$(call bin,core-$(1)):$$PATH" $(call bin,core-$(1))/ansible-test
 
-# ansible-test's own virtualenvs (sanity, units) bootstrap pip from a download; pre-seed its cache.
-ANSIBLE_TEST_CACHE := $(HOME)/.ansible/test/cache
-ANSIBLE_TEST := PATH="$(call bin,core-$(CORE)):$$PATH" $(call bin,core-$(CORE))/ansible-test
-ANSIBLE_TEST_NEWEST := PATH="$(call bin,core-$(NEWEST)):$$PATH" $(call bin,core-$(NEWEST))/ansible-test
+venv_stamps := $(foreach v,$(CORE_VERSIONS),$(VENVS)/core-$(v)/.stamp) $(VENVS)/lint/.stamp $(VENVS)/changelog/.stamp
+integration_jobs := $(addprefix integration-,$(CORE_VERSIONS))
 
-.PHONY: help demo test test-kernel matrix sanity units integration lint changelog-lint build sim bench \
-        collection venvs dev-collections clean
+.PHONY: help demo test test-kernel matrix sanity units integration $(integration_jobs) lint changelog-lint \
+        build sim bench venvs prepare dev-collections clean
 
 help:
 	@echo "make demo         gather vfio facts from every simulated host and print a summary table"
@@ -49,24 +53,29 @@ $(VENVS)/%/.stamp: tools/requirements/%.txt
 	$(call bin,$*)/pip install --quiet -r $<
 	touch $@
 
-venvs: $(core_stamps) $(VENVS)/lint/.stamp $(VENVS)/changelog/.stamp
+venvs: $(venv_stamps)
 
-# ---------------------------------------------------------------- collection copy for ansible-test
-collection:
-	mkdir -p $(COLL)/tests
-	@# start clean, but keep ansible-test's output (its delegation venv lives there) and the git marker
-	find $(COLL) -mindepth 1 -maxdepth 1 ! -name tests ! -name .git -exec rm -rf {} +
-	find $(COLL)/tests -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} +
-	git ls-files -z --cached --others --exclude-standard \
-	  | xargs -0 sh -c 'for f; do if [ -e "$$f" ]; then printf "%s\0" "$$f"; fi; done' - \
-	  | tar --null --files-from=- --create --file=- \
-	  | tar --extract --file=- --directory=$(COLL)
-	@# ansible-test lists content with git; without a repository here it would see the parent checkout
-	test -d $(COLL)/.git || git -C $(COLL) init --quiet
+# Everything the parallel jobs share, made once before they start: the venvs, and ansible-test's
+# pip bootstrap. ansible-test's own venvs (sanity, units) install pip with a get-pip.py it downloads
+# from a host this machine cannot reach unless the script is in its cache; give it our stand-in
+# (ensurepip, then pip) under the name each release asks for.
+prepare: venvs
+	@for v in $(CORE_VERSIONS); do $(call bin,core-$$v)/python tools/get_pip_offline.py --seed; done
 
-# ansible-test pins one pip version per release; give it our stand-in under that name.
-ansible-test-cache-%: $(VENVS)/core-%/.stamp
-	$(call bin,core-$*)/python tools/get_pip_offline.py --seed
+# ---------------------------------------------------------------- collection copies for ansible-test
+# $(call copy_collection,JOB): start clean, but keep ansible-test's output (its delegation venv lives
+# there); ansible-test lists content with git, and without a repository in the copy it would see
+# the parent checkout, where build/ is ignored.
+define copy_collection
+mkdir -p $(call coll,$(1))/tests
+find $(call coll,$(1)) -mindepth 1 -maxdepth 1 ! -name tests ! -name .git -exec rm -rf {} +
+find $(call coll,$(1))/tests -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} +
+git ls-files -z --cached --others --exclude-standard \
+  | xargs -0 sh -c 'for f; do if [ -e "$$f" ]; then printf "%s\0" "$$f"; fi; done' - \
+  | tar --null --files-from=- --create --file=- \
+  | tar --extract --file=- --directory=$(call coll,$(1))
+test -d $(call coll,$(1))/.git || git -C $(call coll,$(1)) init --quiet
+endef
 
 # ---------------------------------------------------------------- simulated hosts
 sim: $(VENVS)/core-$(NEWEST)/.stamp
@@ -74,8 +83,6 @@ sim: $(VENVS)/core-$(NEWEST)/.stamp
 
 # ---------------------------------------------------------------- demo
 # The demo and ansible-lint read the collection from the checkout itself, through a symlink.
-DEV_COLLECTIONS := $(TOP)/build/dev-collections
-
 dev-collections:
 	mkdir -p $(DEV_COLLECTIONS)/ansible_collections/vfio
 	ln -sfn $(TOP) $(DEV_COLLECTIONS)/ansible_collections/vfio/migration
@@ -85,20 +92,27 @@ demo: sim dev-collections
 	  $(call bin,core-$(NEWEST))/ansible-playbook -i $(INVENTORY) playbooks/demo.yml
 
 # ---------------------------------------------------------------- tests
-units: collection $(VENVS)/core-$(NEWEST)/.stamp ansible-test-cache-$(NEWEST)
-	cd $(COLL) && $(ANSIBLE_TEST_NEWEST) units --venv --python $(PY_VERSION) --color no
+units: prepare
+	$(call copy_collection,units)
+	cd $(call coll,units) && $(call ansible_test,$(NEWEST)) units --venv --python $(PY_VERSION) --color no
 	if ls tests/sim/test_*.py >/dev/null 2>&1; then \
-	  cd $(COLL) && $(call bin,core-$(NEWEST))/python -m pytest -q -p no:cacheprovider tests/sim; fi
+	  cd $(call coll,units) && $(call bin,core-$(NEWEST))/python -m pytest -q -p no:cacheprovider tests/sim; fi
 
-sanity: collection $(VENVS)/core-$(NEWEST)/.stamp ansible-test-cache-$(NEWEST)
-	cd $(COLL) && $(ANSIBLE_TEST_NEWEST) sanity --venv --python $(PY_VERSION) --color no
+sanity: prepare
+	$(call copy_collection,sanity)
+	cd $(call coll,sanity) && $(call ansible_test,$(NEWEST)) sanity --venv --python $(PY_VERSION) --color no
 
-integration: collection $(VENVS)/core-$(CORE)/.stamp
-	cd $(COLL) && $(ANSIBLE_TEST) integration --local --python $(PY_VERSION) --color no
+integration: prepare
+	$(call copy_collection,integration-$(CORE))
+	cd $(call coll,integration-$(CORE)) && $(call ansible_test,$(CORE)) integration --local --python $(PY_VERSION) --color no
 
-matrix:
-	for v in $(filter-out $(NEWEST),$(CORE_VERSIONS)); do $(MAKE) --no-print-directory integration CORE=$$v; done
-	$(MAKE) --no-print-directory units sanity integration CORE=$(NEWEST)
+$(integration_jobs): integration-%:
+	$(MAKE) --no-print-directory integration CORE=$*
+
+# Integration on every version, units and sanity on the newest; $(JOBS) at a time, each job's
+# output printed in one piece when it ends.
+matrix: prepare
+	$(MAKE) --no-print-directory --keep-going -j$(JOBS) --output-sync=target units sanity $(integration_jobs)
 
 lint: $(VENVS)/lint/.stamp dev-collections
 	PATH="$(call bin,lint):$$PATH" ANSIBLE_COLLECTIONS_PATH=$(DEV_COLLECTIONS) ansible-lint
@@ -106,10 +120,11 @@ lint: $(VENVS)/lint/.stamp dev-collections
 changelog-lint: $(VENVS)/changelog/.stamp
 	$(call bin,changelog)/antsibull-changelog lint
 
-# Build the tarball from the clean copy, install it somewhere new, and use it from there.
-build: collection sim
+# Build the tarball from a clean copy, install it somewhere new, and use it from there.
+build: prepare sim
+	$(call copy_collection,galaxy-src)
 	rm -rf $(TOP)/build/galaxy && mkdir -p $(TOP)/build/galaxy/dist
-	$(call bin,core-$(NEWEST))/ansible-galaxy collection build --output-path $(TOP)/build/galaxy/dist $(COLL)
+	$(call bin,core-$(NEWEST))/ansible-galaxy collection build --output-path $(TOP)/build/galaxy/dist $(call coll,galaxy-src)
 	$(call bin,core-$(NEWEST))/ansible-galaxy collection install -p $(TOP)/build/galaxy/collections \
 	  $(TOP)/build/galaxy/dist/vfio-migration-*.tar.gz 2>&1 | sed '/is not part of the configured/d'
 	cd $(TOP)/build/galaxy && export ANSIBLE_COLLECTIONS_PATH=$(TOP)/build/galaxy/collections ANSIBLE_NOCOLOR=1; \
@@ -121,11 +136,13 @@ build: collection sim
 	@echo "build: $$(cd $(TOP)/build/galaxy/dist && ls vfio-migration-*.tar.gz) installs; ansible-doc and vfio_facts run from the installed copy"
 
 test-kernel:
-	if [ -x tests/kernel/run.sh ] || [ -f tests/kernel/run.sh ]; then bash tests/kernel/run.sh; \
+	if [ -f tests/kernel/run.sh ]; then bash tests/kernel/run.sh; \
 	else echo "test-kernel: no tests/kernel/run.sh, nothing to do"; fi
 
-test: matrix lint changelog-lint build
+test: prepare
+	$(MAKE) --no-print-directory --keep-going -j$(JOBS) --output-sync=target units sanity $(integration_jobs) lint changelog-lint build
 	if [ "$${VFIO_TEST_KERNEL:-0}" = 1 ]; then $(MAKE) --no-print-directory test-kernel; fi
+	@echo "make test: all passed"
 
 bench: $(VENVS)/core-$(NEWEST)/.stamp
 	$(call bin,core-$(NEWEST))/python benchmarks/bench_facts.py

@@ -14,10 +14,15 @@ this file into the cache under the name that ansible-test release asks for.
 """
 
 import os
-import shutil
 import subprocess
 import sys
+import tempfile
 import types
+
+
+def _read(path):
+    with open(path, 'rb') as f:
+        return f.read()
 
 
 def seed():
@@ -28,8 +33,14 @@ def seed():
     cache = os.path.expanduser('~/.ansible/test/cache')
     os.makedirs(cache, exist_ok=True)
     target = os.path.join(cache, 'get_pip_%s.py' % pip_version.replace('.', '_'))
-    shutil.copyfile(os.path.abspath(__file__), target)
-    print('ansible-test pip %s bootstrap: %s' % (pip_version, target))
+    content = _read(os.path.abspath(__file__))
+    if not os.path.exists(target) or _read(target) != content:
+        # replace atomically: a parallel job may be running the old copy
+        with tempfile.NamedTemporaryFile(dir=cache, delete=False) as tmp:
+            tmp.write(content)
+        os.chmod(tmp.name, 0o644)
+        os.replace(tmp.name, target)
+        print('ansible-test pip %s bootstrap: %s' % (pip_version, target))
     return 0
 
 
