@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the vfio.migration collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -83,7 +82,8 @@ def collections_path(work):
 
 def run(cmd, env, log):
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          check=False)
     elapsed = time.perf_counter() - start
     with open(log, 'w') as handle:
         handle.write(proc.stdout)
@@ -168,7 +168,7 @@ def replay(cache, formats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--hosts', type=int, default=2000)
     parser.add_argument('--formats', default='json,csv,markdown,html')
     parser.add_argument('--keep', action='store_true', help='keep the work directory')
@@ -187,8 +187,8 @@ def main():
         inventory = subprocess.run([sys.executable, os.path.join(TARGET, 'files', 'sim_inventory.py'), ROOT, work],
                                    check=True, env=env, stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
         sim_cache = os.path.join(work, 'sim-cache')
-        run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'tests', 'integration', 'targets',
-                                                                'role_report_cache', 'gather.yml')],
+        gather = os.path.join(ROOT, 'tests', 'integration', 'targets', 'role_report_cache', 'gather.yml')
+        run(['ansible-playbook', '-i', inventory, gather],
             dict(env, ANSIBLE_CACHE_PLUGIN_CONNECTION=sim_cache, **cache_env), os.path.join(work, 'gather.log'))
         cache = os.path.join(work, 'cache')
         fleet_inventory = os.path.join(work, 'fleet.ini')

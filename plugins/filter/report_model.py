@@ -22,7 +22,7 @@ description:
     reasons of the candidate slots that came nearest (refused by the fewest rules), prefixed
     with how many devices of that type are left over. They name no device id or VM, since they
     hold for every host of the class.
-  - For each host with devices in use, C(evacuation) says whether they could all leave: to one
+  - For each host with devices in use, C(evacuation) says whether they could all leave, to one
     other host, or spread over several when each device type has some destination; a device type
     refused by every other host makes the host impossible to evacuate, and its devices are listed
     with the reasons of the nearest destination.

@@ -32,7 +32,7 @@ options:
   _input:
     description:
       - The report model returned by P(vfio.migration.report_model#filter), or its JSON text
-        as this filter renders it with V(json) (cheaper to keep in a variable: Ansible passes a
+        as this filter renders it with V(json) (cheaper to keep in a variable, since Ansible passes a
         string along without walking it).
     type: raw
     required: true

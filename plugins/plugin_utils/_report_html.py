@@ -42,7 +42,8 @@ code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size
 .matrix-wrap{overflow:auto;max-width:100%;border:1px solid var(--line);border-radius:6px}
 table.matrix th,table.matrix td{border:1px solid #fff;padding:0}
 table.matrix thead th{background:var(--panel);font-weight:600;vertical-align:bottom;padding:6px 2px}
-table.matrix thead th.col span{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;display:inline-block;max-height:180px;overflow:hidden;text-overflow:ellipsis}
+table.matrix thead th.col span{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;display:inline-block;
+max-height:180px;overflow:hidden;text-overflow:ellipsis}
 table.matrix tbody th{background:var(--panel);text-align:right;padding:2px 8px;white-space:nowrap;font-weight:600}
 table.matrix td.cell{width:30px;min-width:30px;height:28px;text-align:center;cursor:default;font-weight:700}
 td.ok{background:var(--ok-bg);color:var(--ok)}
@@ -52,13 +53,15 @@ td.cell:focus{outline:3px solid var(--accent);outline-offset:-3px}
 td.hl,th.hl{box-shadow:inset 0 0 0 2px rgba(42,91,215,.35)}
 td.pinned{outline:3px solid var(--ink);outline-offset:-3px}
 .corner{font-size:11px;color:var(--muted);font-weight:400;text-align:left;padding:4px 8px}
-#detail{flex:1 1 320px;min-width:300px;max-width:560px;border:1px solid var(--line);border-radius:8px;padding:12px 16px;background:var(--panel);position:sticky;top:10px}
+#detail{flex:1 1 320px;min-width:300px;max-width:560px;border:1px solid var(--line);border-radius:8px;padding:12px 16px;
+background:var(--panel);position:sticky;top:10px}
 #detail h3{margin-top:0}
 #detail .verdict{display:inline-block;border-radius:4px;padding:1px 8px;font-weight:700}
 #detail .verdict.ok{background:var(--ok-bg);color:var(--ok)}#detail .verdict.bad{background:var(--bad-bg);color:var(--bad)}
 #detail ul{padding-left:20px;margin:8px 0 0}#detail li{margin:4px 0;word-break:break-word}
 .legend{color:var(--muted)}.legend i{display:inline-block;width:14px;height:14px;vertical-align:-2px;margin:0 4px 0 10px;border-radius:3px}
-.legend i.ok{background:var(--ok-bg);border:1px solid var(--ok)}.legend i.bad{background:var(--bad-bg);border:1px solid var(--bad)}.legend i.self{background:var(--self-bg);border:1px solid var(--self)}
+.legend i.ok{background:var(--ok-bg);border:1px solid var(--ok)}.legend i.bad{background:var(--bad-bg);border:1px solid var(--bad)}
+.legend i.self{background:var(--self-bg);border:1px solid var(--self)}
 details#incompatible-pairs-list>summary{cursor:pointer;font-weight:600;margin:14px 0 6px}
 details.host{border:1px solid var(--line);border-radius:6px;margin:8px 0;padding:0 12px}
 details.host>summary{cursor:pointer;padding:8px 0;font-weight:600}
@@ -131,7 +134,8 @@ TEMPLATE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src '{{ css_hash }}'; script-src '{{ js_hash }}'; img-src data:; base-uri 'none'; form-action 'none'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src '{{ css_hash }}'; script-src '{{ js_hash }}'; img-src data:; {#
+#}base-uri 'none'; form-action 'none'">
 <meta name="generator" content="vfio.migration.report (report_version {{ m.report_version }})">
 <title>{{ title }}</title>
 <style>{{ css }}</style>
@@ -139,7 +143,8 @@ TEMPLATE = """<!DOCTYPE html>
 <body>
 <header>
 <h1>{{ title }}</h1>
-<p class="meta">{{ s.hosts }} hosts from {{ m.facts_source }} facts{% if m.generated_at %} · generated {{ m.generated_at }}{% endif %}{% if m.rules %} · rules: {{ m.rules | join(', ') }}{% endif %}</p>
+<p class="meta">{{ s.hosts }} hosts from {{ m.facts_source }} facts{% if m.generated_at %} · generated {{ m.generated_at }}{% endif %}{% if m.rules %} {#
+#}· rules: {{ m.rules | join(', ') }}{% endif %}</p>
 </header>
 <main>
 <section id="summary" class="cards">
@@ -147,21 +152,28 @@ TEMPLATE = """<!DOCTYPE html>
 <div class="card"><b id="count-classes">{{ s.classes }}</b><span>compatibility classes</span></div>
 <div class="card"><b id="count-compatible">{{ s.compatible_pairs }} / {{ s.pairs }}</b><span>directed pairs compatible</span></div>
 <div class="card"><b>{{ s.devices_in_use }} / {{ s.devices }}</b><span>assigned devices in use</span></div>
-<div class="card{% if s.hosts_not_evacuable %} alert{% endif %}"><b id="count-not-evacuable">{{ s.hosts_not_evacuable | length }}</b><span>hosts that cannot be evacuated</span></div>
+<div class="card{% if s.hosts_not_evacuable %} alert{% endif %}"><b id="count-not-evacuable">{{ s.hosts_not_evacuable | length }}</b><span>hosts {#
+#}that cannot be evacuated</span></div>
 {% if s.hosts_without_facts %}<div class="card alert"><b>{{ s.hosts_without_facts | length }}</b><span>hosts without facts</span></div>{% endif %}
 </section>
 
 <section id="matrix">
 <h2>{{ 'Host' if host_matrix else 'Class' }} &times; {{ 'host' if host_matrix else 'class' }} compatibility</h2>
 <p class="legend">Rows are sources, columns destinations; a cell says whether every in-use device of the source could live-migrate to the destination.
-<i class="ok"></i>compatible<i class="bad"></i>incompatible (click or hover for the reasons)<i class="self"></i>same {{ 'host' if host_matrix else 'class' }}</p>
-{% if not host_matrix %}<p class="muted">{{ s.hosts }} hosts are more than the {{ matrix_max_hosts }} shown host by host: the matrix is drawn between compatibility classes (hosts with identical offers share a verdict); find each host's class below.</p>{% endif %}
+<i class="ok"></i>compatible<i class="bad"></i>incompatible (click or hover for {#
+#}the reasons)<i class="self"></i>same {{ 'host' if host_matrix else 'class' }}</p>{#
+#}
+{% if not host_matrix %}<p class="muted">{{ s.hosts }} hosts are more than the {{ matrix_max_hosts }} shown host by host: the matrix is drawn {#
+#}between compatibility classes (hosts with identical offers share a verdict); find each host's class below.</p>{% endif %}
 <div class="matrix-layout">
 <div class="matrix-wrap">
 <table class="matrix" id="{{ 'host-matrix' if host_matrix else 'class-matrix' }}">
-<thead><tr><th class="corner">source &darr; / destination &rarr;</th>{% for c in axis %}<th class="col" scope="col" title="{{ c.title }}"><span>{{ c.label }}</span></th>{% endfor %}</tr></thead>
+<thead><tr><th class="corner">source &darr; / destination &rarr;</th>{% for c in axis %}<th class="col" scope="col" title="{{ c.title }}"><span>{#
+#}{{ c.label }}</span></th>{% endfor %}</tr></thead>
 <tbody>
-{% for r in rows %}<tr><th scope="row" title="{{ r.title }}">{{ r.label }}</th>{% for c in r.cells %}<td class="cell {{ c.css }}" tabindex="0" data-src="{{ c.src }}" data-dst="{{ c.dst }}"{% if c.ref %} data-reasons="{{ c.ref }}"{% endif %} title="{{ c.tip }}">{{ c.mark }}</td>{% endfor %}</tr>
+{% for r in rows %}<tr><th scope="row" title="{{ r.title }}">{{ r.label }}</th>{% for c in r.cells %}<td class="cell {{ c.css }}" tabindex="0" {#
+#}data-src="{{ c.src }}" data-dst="{{ c.dst }}"{% if c.ref %} data-reasons="{{ c.ref }}"{% endif %} title="{{ c.tip }}">{{ c.mark }}</td>{% endfor %}</tr>{#
+#}
 {% endfor %}
 </tbody>
 </table>
@@ -182,7 +194,8 @@ TEMPLATE = """<!DOCTYPE html>
 <table class="data" id="incompatible-pairs">
 <thead><tr><th>Source</th><th>Destination</th><th>Why</th></tr></thead>
 <tbody>
-{% for p in incompatible %}<tr><td>{{ p.source }}</td><td>{{ p.destination }}</td><td><ul>{% for r in p.reasons %}<li>{{ r }}</li>{% endfor %}</ul></td></tr>
+{% for p in incompatible %}<tr><td>{{ p.source }}</td><td>{{ p.destination }}</td><td><ul>{% for r in p.reasons %}<li>{{ r }}</li>{% endfor %}</ul>{#
+#}</td></tr>
 {% endfor %}
 </tbody>
 </table>
@@ -193,12 +206,15 @@ TEMPLATE = """<!DOCTYPE html>
 <section id="evacuation">
 <h2>Hosts that cannot be evacuated</h2>
 {% if s.hosts_not_evacuable %}
-<p>These hosts run VMs with assigned devices that no other host in the report can take, even when the VMs are spread over several destinations. Draining them for maintenance means stopping those VMs.</p>
+<p>These hosts run VMs with assigned devices that no other host in the report can take, even when the VMs are spread over several destinations. {#
+#}Draining them for maintenance means stopping those VMs.</p>
 <table class="data" id="evacuation-table">
 <thead><tr><th>Host</th><th>Device</th><th>VM</th><th>Type</th><th>Why it cannot move</th></tr></thead>
 <tbody>
 {% for h in m.hosts if not h.evacuation.evacuable %}{% for b in h.evacuation.blocked %}
-<tr><td>{{ h.name }}</td><td class="mono">{{ b.device }}</td><td>{{ b.vm if b.vm is not none else '' }}</td><td class="mono">{{ b.type if b.type is not none else '' }}</td><td><ul>{% for r in b.reasons %}<li>{{ r }}</li>{% endfor %}</ul></td></tr>
+<tr><td>{{ h.name }}</td><td class="mono">{{ b.device }}</td><td>{{ b.vm if b.vm is not none else '' }}</td>{#
+#}<td class="mono">{{ b.type if b.type is not none else '' }}</td>{#
+#}<td><ul>{% for r in b.reasons %}<li>{{ r }}</li>{% endfor %}</ul></td></tr>
 {% else %}
 <tr><td>{{ h.name }}</td><td colspan="4" class="empty">no destination for its devices</td></tr>
 {% endfor %}{% endfor %}
@@ -209,7 +225,9 @@ TEMPLATE = """<!DOCTYPE html>
 {% endif %}
 {% if s.hosts_without_facts %}
 <h3>Hosts without facts</h3>
-<p>No VFIO facts were found for these hosts (not gathered, unreachable, or missing from the fact cache); they are left out of the matrix: {% for n in s.hosts_without_facts %}<span class="pill">{{ n }}</span>{% endfor %}</p>
+<p>No VFIO facts were found for these hosts (not gathered, unreachable, or missing {#
+#}from the fact cache); they are left out of the matrix: {% for n in s.hosts_without_facts %}<span {#
+#}class="pill">{{ n }}</span>{% endfor %}</p>
 {% endif %}
 </section>
 
@@ -219,8 +237,12 @@ TEMPLATE = """<!DOCTYPE html>
 <table class="data" id="class-table">
 <thead><tr><th>Class</th><th>Hosts</th><th>Offers</th></tr></thead>
 <tbody>
-{% for c in m.classes %}<tr><td><b>{{ c.id }}</b></td><td>{% for n in c.hosts[:class_hosts_max] %}<span class="pill">{{ n }}</span>{% endfor %}{% if c.hosts | length > class_hosts_max %} <span class="muted">and {{ c.hosts | length - class_hosts_max }} more</span>{% endif %}</td>
-<td>{% for p in c.profile %}<div><span class="mono">{{ p.type }}</span>{% if p.driver %} &middot; {{ p.driver }}{% endif %}{% if p.software_version %} &middot; v{{ p.software_version }}{% endif %} <span class="muted">{% if p.kind == 'mdev_type' %}{{ p.count }} creatable{% else %}&times;{{ p.count }} {{ p.kind }}{% endif %}</span></div>{% else %}<span class="empty">no assignable devices</span>{% endfor %}</td></tr>
+{% for c in m.classes %}<tr><td><b>{{ c.id }}</b></td><td>{% for n in c.hosts[:class_hosts_max] %}<span {#
+#}class="pill">{{ n }}</span>{% endfor %}{% if c.hosts | length > class_hosts_max %} {#
+#}<span class="muted">and {{ c.hosts | length - class_hosts_max }} more</span>{% endif %}</td>
+<td>{% for p in c.profile %}<div><span class="mono">{{ p.type }}</span>{% if p.driver %} &middot; {{ p.driver }}{% endif %}{% if p.software_version %} {#
+#}&middot; v{{ p.software_version }}{% endif %} <span class="muted">{% if p.kind == 'mdev_type' %}{{ p.count }} creatable{% else %}&times;{{ p.count }} {#
+#}{{ p.kind }}{% endif %}</span></div>{% else %}<span class="empty">no assignable devices</span>{% endfor %}</td></tr>
 {% endfor %}
 </tbody>
 </table>
@@ -230,14 +252,21 @@ TEMPLATE = """<!DOCTYPE html>
 <h2>Hosts</h2>
 {% for h in m.hosts %}
 <details class="host" id="host-{{ loop.index }}"{% if host_matrix and loop.length <= 12 %} open{% endif %}>
-<summary>{{ h.name }} <span class="muted">&middot; class {{ h.class }} &middot; kernel {{ h.kernel_release or 'unknown' }} &middot; {{ h.devices | length }} devices, {{ h.devices | selectattr('in_use') | list | length }} in use{% if not h.evacuation.evacuable %} &middot; </span><span class="no">cannot be evacuated</span>{% else %}</span>{% endif %}</summary>
+<summary>{{ h.name }} <span class="muted">&middot; class {{ h.class }} &middot; kernel {{ h.kernel_release or 'unknown' }} &middot; {{ h.devices | length }} {#
+#}devices, {{ h.devices | selectattr('in_use') | list | length }} in use{% if not h.evacuation.evacuable %} &middot; </span><span class="no">{#
+#}cannot be evacuated</span>{% else %}</span>{% endif %}</summary>
 {% if h.devices %}
 <table class="data devices">
 <thead><tr><th>Device</th><th>Kind</th><th>Type</th><th>Driver</th><th>Software version</th><th>Migration</th><th>In use by</th></tr></thead>
 <tbody>
-{% for d in h.devices %}<tr><td class="mono">{{ d.id }}</td><td>{{ d.kind }}</td><td class="mono">{{ d.type }}</td><td>{{ d.driver or '' }}</td><td>{{ d.software_version or '' }}{% if d.software_version_source %} <span class="muted">({{ d.software_version_source }})</span>{% endif %}</td>
-<td>{% if d.migration_capable %}<span class="yes">capable</span>{% elif d.migration_capable is sameas false %}<span class="no">not capable</span>{% else %}<span class="muted">unknown</span>{% endif %}{% if d.migration_reason %}<br><span class="muted">{{ d.migration_reason }}</span>{% endif %}</td>
-<td>{% if d.in_use %}{{ d.in_use.vm if d.in_use.vm is not none else 'pid ' ~ d.in_use.pid }}{% else %}<span class="muted">free</span>{% endif %}</td></tr>
+{% for d in h.devices %}<tr><td class="mono">{{ d.id }}</td><td>{{ d.kind }}</td><td class="mono">{{ d.type }}</td><td>{{ d.driver or '' }}</td>{#
+#}<td>{{ d.software_version or '' }}{% if d.software_version_source %} <span class="muted">({{ d.software_version_source }})</span>{% endif %}</td>{#
+#}
+<td>{% if d.migration_capable %}<span class="yes">capable</span>{% elif d.migration_capable is sameas false %}<span class="no">not capable</span>{#
+#}{% else %}<span class="muted">unknown</span>{% endif %}{% if d.migration_reason %}<br><span class="muted">{{ d.migration_reason }}</span>{% endif %}</td>{#
+#}
+<td>{% if d.in_use %}{{ d.in_use.vm if d.in_use.vm is not none else 'pid ' ~ d.in_use.pid }}{% else %}<span class="muted">free</span>{% endif %}</td>{#
+#}</tr>
 {% endfor %}
 </tbody>
 </table>
@@ -247,7 +276,9 @@ TEMPLATE = """<!DOCTYPE html>
 <table class="data capacity">
 <thead><tr><th>Parent</th><th>Type</th><th>Name</th><th>Description</th><th>Available</th><th>Software version</th></tr></thead>
 <tbody>
-{% for t in h.capacity.mdev_types %}<tr><td class="mono">{{ t.parent }}</td><td class="mono">{{ t.type }}</td><td>{{ t.name or '' }}</td><td>{{ t.description or '' }}</td><td>{{ t.available_instances if t.available_instances is not none else '' }}</td><td>{{ t.software_version or '' }}</td></tr>
+{% for t in h.capacity.mdev_types %}<tr><td class="mono">{{ t.parent }}</td><td class="mono">{{ t.type }}</td><td>{{ t.name or '' }}</td><td>{#
+#}{{ t.description or '' }}</td><td>{{ t.available_instances if t.available_instances is not none else '' }}</td><td>{{ t.software_version or '' }}</td>{#
+#}</tr>
 {% endfor %}
 </tbody>
 </table>
@@ -257,14 +288,22 @@ TEMPLATE = """<!DOCTYPE html>
 <table class="data capacity">
 <thead><tr><th>Physical function</th><th>Device</th><th>Driver</th><th>VFs created</th><th>VFs still possible</th></tr></thead>
 <tbody>
-{% for v in h.capacity.sriov %}<tr><td class="mono">{{ v.pf }}</td><td class="mono">{{ v.vendor_device or '' }}</td><td>{{ v.driver or '' }}</td><td>{{ v.numvfs if v.numvfs is not none else '' }} / {{ v.totalvfs if v.totalvfs is not none else '' }}</td><td>{{ v.free_vfs if v.free_vfs is not none else '' }}</td></tr>
+{% for v in h.capacity.sriov %}<tr><td class="mono">{{ v.pf }}</td><td class="mono">{{ v.vendor_device or '' }}</td><td>{{ v.driver or '' }}</td>{#
+#}<td>{{ v.numvfs if v.numvfs is not none else '' }} / {{ v.totalvfs if v.totalvfs is not none else '' }}</td>{#
+#}<td>{{ v.free_vfs if v.free_vfs is not none else '' }}</td>{#
+#}</tr>
 {% endfor %}
 </tbody>
 </table>
 {% endif %}
-{% if h.evacuation.single_host and h.devices | selectattr('in_use') | list %}<p>All its devices in use could move to any of {{ h.evacuation.destinations }} host(s) of class{{ 'es' if h.evacuation.destination_classes | length > 1 else '' }} {% for c in h.evacuation.destination_classes %}<span class="pill">{{ c }}</span>{% endfor %}.</p>
-{% elif h.evacuation.evacuable and h.devices | selectattr('in_use') | list %}<p>No single host takes all its devices in use; spread over several hosts they could all move.</p>
-{% elif not h.evacuation.evacuable %}<p class="no">Cannot be evacuated: {% for b in h.evacuation.blocked %}<span class="pill">{{ b.device }}{% if b.vm is not none %} ({{ b.vm }}){% endif %}</span>{% endfor %}</p>
+{% if h.evacuation.single_host and h.devices | selectattr('in_use') | list %}<p>All its devices in use could move to any of {{ h.evacuation.destinations }} {#
+#}host(s) of class{{ 'es' if h.evacuation.destination_classes | length > 1 else '' }} {% for c in h.evacuation.destination_classes %}<span class="pill">{#
+#}{{ c }}</span>{% endfor %}.</p>
+{% elif h.evacuation.evacuable and h.devices | selectattr('in_use') | list %}<p>No single host takes all its devices in use; spread over several {#
+#}hosts they could all move.</p>
+{% elif not h.evacuation.evacuable %}<p class="no">Cannot be evacuated: {% for b in h.evacuation.blocked %}<span {#
+#}class="pill">{{ b.device }}{% if b.vm is not none %} {#
+#}({{ b.vm }}){% endif %}</span>{% endfor %}</p>
 {% endif %}
 {% if h.warnings %}<h3>Warnings</h3><ul>{% for w in h.warnings %}<li>{{ w }}</li>{% endfor %}</ul>{% endif %}
 </details>
@@ -308,7 +347,9 @@ def _matrix_view(model, host_matrix):
         verdicts = dict(((c['source'], c['destination']), c) for c in model['class_matrix'])
         names = [c['id'] for c in model['classes']]
         axis = [{'label': c['id'], 'title': '%d hosts' % len(c['hosts'])} for c in model['classes']]
-        lookup = lambda s, d: verdicts.get((s, d))  # noqa: E731
+
+        def lookup(source, destination):
+            return verdicts.get((source, destination))
     rows = []
     incompatible = []
     for i, src in enumerate(names):

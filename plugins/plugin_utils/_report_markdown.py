@@ -38,7 +38,7 @@ def md(value):
 
 
 def _table(header, rows):
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join('---' for _ in header) + '|']
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join('---' for column in header) + '|']
     for row in rows:
         lines.append('| ' + ' | '.join(row) + ' |')
     return lines
@@ -86,8 +86,8 @@ def render_markdown(model, matrix_max_hosts=60, title='VFIO live-migration compa
         lines += ['', '### Incompatible pairs', '']
         bad = [p for p in index if p is not None and not p['compatible']]
         for pair in bad:
-            lines.append('- **%s \u2192 %s**: %s' % (md(pair['source']), md(pair['destination']),
-                                                    '; '.join(md(r) for r in pair['reasons']) or 'no reason recorded'))
+            why = '; '.join(md(r) for r in pair['reasons']) or 'no reason recorded'
+            lines.append('- **%s \u2192 %s**: %s' % (md(pair['source']), md(pair['destination']), why))
         if not bad:
             lines.append('None.')
         lines.append('')
@@ -109,8 +109,8 @@ def render_markdown(model, matrix_max_hosts=60, title='VFIO live-migration compa
         lines += ['', '### Incompatible class pairs', '']
         for pair in model['class_matrix']:
             if not pair['compatible']:
-                lines.append('- **%s \u2192 %s**: %s' % (md(pair['source']), md(pair['destination']),
-                                                        '; '.join(md(r) for r in pair['reasons'])))
+                why = '; '.join(md(r) for r in pair['reasons'])
+                lines.append('- **%s \u2192 %s**: %s' % (md(pair['source']), md(pair['destination']), why))
         lines.append('')
 
     lines += ['## Hosts that cannot be evacuated', '']
@@ -156,10 +156,10 @@ def render_markdown(model, matrix_max_hosts=60, title='VFIO live-migration compa
                 user = ''
                 if d['in_use']:
                     user = md(d['in_use']['vm']) if d['in_use']['vm'] is not None else 'pid %s' % md(d['in_use']['pid'])
-                rows.append([md(d['id']), md(d['kind']), md(d['type']), md(d['driver']),
-                             md(d['software_version']) + (' (%s)' % md(d['software_version_source'])
-                                                         if d['software_version_source'] else ''),
-                             capable, user])
+                version = md(d['software_version'])
+                if d['software_version_source']:
+                    version += ' (%s)' % md(d['software_version_source'])
+                rows.append([md(d['id']), md(d['kind']), md(d['type']), md(d['driver']), version, capable, user])
             lines += _table(['Device', 'Kind', 'Type', 'Driver', 'Version', 'Migration', 'In use by'], rows)
             lines.append('')
         if host['capacity']['mdev_types']:

@@ -331,7 +331,7 @@ def reason_lines(unplaced, devices=None):
             continue
         fewest = min(len(group[1]) for group in by_candidate)
         nearest = [group for group in by_candidate if len(group[1]) == fewest]
-        for _, reasons in nearest:
+        for dummy, reasons in nearest:
             for reason in reasons:
                 line = '%s: %s' % (label, reason.get('message') or reason.get('rule'))
                 if line not in lines:
@@ -394,7 +394,7 @@ def evacuation_view(facts_by_host, classes, class_verdicts, rule_order=None):
         stuck = {}
         if not good:
             keys = []
-            for _, verdict in row:
+            for dummy, verdict in row:
                 for entry in verdict['blocked']:
                     if (entry['type'], entry.get('driver')) not in keys:
                         keys.append((entry['type'], entry.get('driver')))

@@ -19,21 +19,22 @@ def render_json(model):
     return json.dumps(plain(model), indent=2, sort_keys=True, ensure_ascii=False) + '\n'
 
 
+def _some(names, limit=20):
+    return ', '.join(names[:limit]) + (' ...' if len(names) > limit else '')
+
+
 def render_summary(model):
     s = model['summary']
     lines = ['%d hosts, %d compatibility classes, %d of %d directed host pairs compatible.'
              % (s['hosts'], s['classes'], s['compatible_pairs'], s['pairs'])]
     lines.append('%d of %d assigned devices in use.' % (s['devices_in_use'], s['devices']))
     if s['hosts_not_evacuable']:
-        lines.append('Cannot be evacuated (%d): %s' % (len(s['hosts_not_evacuable']),
-                                                     ', '.join(s['hosts_not_evacuable'][:20])
-                                                     + (' ...' if len(s['hosts_not_evacuable']) > 20 else '')))
+        lines.append('Cannot be evacuated (%d): %s' % (len(s['hosts_not_evacuable']), _some(s['hosts_not_evacuable'])))
     else:
         lines.append('Every host can be evacuated.')
     if s['hosts_without_facts']:
-        lines.append('Without facts, left out (%d): %s' % (len(s['hosts_without_facts']),
-                                                          ', '.join(s['hosts_without_facts'][:20])
-                                                          + (' ...' if len(s['hosts_without_facts']) > 20 else '')))
+        missing = s['hosts_without_facts']
+        lines.append('Without facts, left out (%d): %s' % (len(missing), _some(missing)))
     return '\n'.join(lines) + '\n'
 
 

@@ -153,8 +153,8 @@ class Browser(object):
         for event in self.events:
             method, params = event['method'], event.get('params', {})
             if method == 'Runtime.consoleAPICalled' and params.get('type') in ('error', 'warning', 'assert'):
-                found.append('console.%s: %s' % (params['type'], [a.get('value', a.get('description'))
-                                                                    for a in params.get('args', [])]))
+                values = [a.get('value', a.get('description')) for a in params.get('args', [])]
+                found.append('console.%s: %s' % (params['type'], values))
             elif method == 'Runtime.exceptionThrown':
                 found.append('exception: %s' % params.get('exceptionDetails', {}).get('text'))
             elif method == 'Log.entryAdded' and params.get('entry', {}).get('level') in ('error', 'warning'):

@@ -15,7 +15,8 @@ if [ -z "$py" ]; then
   done
 fi
 py=${py:-$(command -v python3)}
-export PATH="$(dirname "$py"):$PATH"
+bindir=$(dirname "$py")
+export PATH="$bindir:$PATH"
 command -v chromium >/dev/null || [ -n "${VFIO_CHROMIUM:-}" ] || { echo "chromium is needed: apt-get install chromium"; exit 1; }
 if ! "$py" -c 'import websocket' 2>/dev/null; then
   lib=$top/tests/output/.cache/pylib-browser

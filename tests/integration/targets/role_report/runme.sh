@@ -34,7 +34,7 @@ for bad in '{"vfio_report_formats": ["pdf"]}' '{"vfio_report_facts": "sometimes"
   grep -q "Validating arguments against arg spec 'main'" "$OUTPUT_DIR/bad.log"
   grep -q 'Validation of arguments failed' "$OUTPUT_DIR/bad.log"
   # nothing ran after the validation: no gathering, no directory
-  ! grep -q 'TASK \[vfio.migration.report : Gather' "$OUTPUT_DIR/bad.log"
+  if grep -q 'TASK \[vfio.migration.report : Gather' "$OUTPUT_DIR/bad.log"; then echo "a task ran"; exit 1; fi
   test ! -e "$OUTPUT_DIR/bad"
 done
 
