@@ -15,7 +15,7 @@ INV="$OUTPUT_DIR/inventory.yml"
 
 echo "== report over the fleet, facts gathered on each host"
 ansible-playbook -i "$INV" report.yml -e "report_dir=$OUTPUT_DIR/report" "$@" | tee "$OUTPUT_DIR/report.log"
-grep -q 'Files:' "$OUTPUT_DIR/report.log"
+grep -q 'Report files:' "$OUTPUT_DIR/report.log"
 ansible-playbook -i "$INV" verify.yml -e "report_dir=$OUTPUT_DIR/report" "$@"
 
 echo "== the same report from a play on localhost (delegated gathering) is byte-identical"
