@@ -23,9 +23,10 @@ description:
     with how many devices of that type are left over. They name no device id or VM, since they
     hold for every host of the class.
   - For each host with devices in use, C(evacuation) says whether they could all leave, to one
-    other host, or spread over several when each device type has some destination; a device type
-    refused by every other host makes the host impossible to evacuate, and its devices are listed
-    with the reasons of the nearest destination.
+    other host (a compatible verdict), or else spread over the other hosts as
+    P(vfio.migration.migration_plan#filter) plans a drain of that host (whole VMs,
+    capacity-aware; one plan per compatibility class). The devices of the VMs that cannot move
+    are listed with the reasons and the destination hosts they come from.
 options:
   _input:
     description:
@@ -64,7 +65,9 @@ options:
     description: A timestamp to show; null for none (byte-identical reports for identical facts).
     type: str
   evacuation:
-    description: Compute, per host, whether its devices in use could all leave it.
+    description:
+      - Compute, per host, whether its devices in use could all leave it (one drain plan per
+        compatibility class that no single host can take).
     type: bool
     default: true
   pair_details_max_hosts:
@@ -158,7 +161,8 @@ from ansible.errors import AnsibleError, AnsibleFilterError
 from ansible_collections.vfio.migration.plugins.plugin_utils import _report_model as model
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import EngineError
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix
-from ansible_collections.vfio.migration.plugins.plugin_utils._rules import load_rule_set
+from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
+from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan
 from ansible_collections.vfio.migration.plugins.plugin_utils._schema import unwrap
 
 
@@ -202,7 +206,13 @@ def report_model(facts_by_host, matrix=None, rules=None, hosts_without_facts=Non
             raise model.ReportError('the matrix and the facts are not about the same hosts (%s); compute the '
                                     'matrix from the same facts' % ', '.join(missing[:10]))
         classes, verdicts = model.from_matrix(matrix, facts)
-        evac = model.evacuation_view(facts, classes, verdicts, load_rule_set(rules).names()) if evacuation else None
+        evac = None
+        if evacuation:
+            engine = Engine(rules)
+
+            def drain(host):
+                return migration_plan(facts, [host], engine=engine)
+            evac = model.evacuation_view(facts, classes, verdicts, plan=drain)
         return model.build_model(
             facts, classes, verdicts, evacuation=evac,
             hosts_without_facts=[str(h) for h in model.plain(hosts_without_facts) or []],

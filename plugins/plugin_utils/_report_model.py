@@ -367,67 +367,68 @@ def from_matrix(matrix, facts_by_host=None):
     return classes, verdicts
 
 
-def evacuation_view(facts_by_host, classes, class_verdicts, rule_order=None):
+def _plan_reason(reason):
+    """One line for a reason of ``migration_plan``'s ``blocked`` entries, naming where it holds."""
+    hosts, count = reason.get('hosts') or [], reason.get('host_count') or 0
+    where = ', '.join(str(h) for h in hosts)
+    if count > len(hosts):
+        where += ' and %d more' % (count - len(hosts))
+    return '%s: %s' % (where, reason.get('message')) if where else str(reason.get('message'))
+
+
+def evacuation_view(facts_by_host, classes, class_verdicts, plan=None):
     """Per host: can every device in use leave it, and what cannot.
 
-    From the class verdicts alone (no extra engine run): a host is evacuable when one other
-    host takes all its devices in use, or when each of its blocked device types has at least
-    one destination that takes that type (the VMs would be spread). A device type refused by
-    every other host makes the host impossible to evacuate; those devices are listed with
-    the reasons of the destination that came nearest: the one whose first refusing rule comes
-    latest in ``rule_order`` (the rule names in evaluation order: device_api first, capacity
-    after every rule), then with the fewest reasons; a destination that offers nothing at all
-    comes last.
+    A host is evacuable at once when one other host takes all its devices in use (a
+    compatible class verdict). Otherwise ``plan(host)`` (the engine's ``migration_plan`` with
+    ``drain=[host]``: VMs spread over every other host, whole VMs, capacity-aware) decides,
+    one time per class since hosts of a class are interchangeable; its blocked VMs give the
+    devices that cannot leave, with the reasons and the destination hosts they come from.
+    Other hosts of the class get the same verdict, and the same number of blocked devices of
+    each type and driver, taken from their own devices. Without ``plan`` a host with no
+    single destination is reported as not evacuable with the class verdicts' reasons.
 
     :returns: ``{host: {'evacuable', 'single_host', 'destinations', 'destination_classes',
         'blocked': [{'device', 'vm', 'type', 'reasons'}]}}``.
     """
     size = dict((cid, len(members)) for cid, members in classes.items())
-    order = dict((name, index) for index, name in enumerate(rule_order or []))
-    order.setdefault('capacity', len(order) + 1)
     result = {}
     for src, members in classes.items():
         row = [(dst, class_verdicts[(src, dst)]) for dst in classes
                if (src, dst) in class_verdicts and (dst != src or size[src] > 1)]
         good = [dst for dst, verdict in row if verdict['compatible']]
         destinations = sum(size[dst] - (dst == src) for dst in good)
-        stuck = {}
-        if not good:
-            keys = []
-            for dummy, verdict in row:
-                for entry in verdict['blocked']:
-                    if (entry['type'], entry.get('driver')) not in keys:
-                        keys.append((entry['type'], entry.get('driver')))
-            for key in keys:
-                refusing = [(dst, verdict) for dst, verdict in row
-                            if any((b['type'], b.get('driver')) == key for b in verdict['blocked'])]
-                if len(refusing) < len(row):
-                    continue
-                label = ' x %s%s: ' % (key[0], ' (%s)' % key[1] if key[1] else '')
-                best = None
-                for dst, verdict in refusing:
-                    lines = [r for r in verdict['reasons'] if label in r]
-                    refused = [b for b in verdict['blocked'] if (b['type'], b.get('driver')) == key]
-                    first = min([order.get(r, len(order)) for b in refused for r in b.get('rules') or []] or [-1])
-                    rank = (any('offers no free device' in r for r in lines), -first, len(lines))
-                    if best is None or rank < best[0]:
-                        best = (rank, dst, lines)
-                stuck[key] = best[1:]
+        members = sorted(members)
+        in_use = dict((h, sorted((d for d in facts_by_host[h].get('devices') or [] if d.get('in_use')),
+                                 key=lambda d: str(d.get('id')))) for h in members)
+        stuck = []   # [((type, driver), reasons)] of the first host's blocked devices
+        if not good and in_use[members[0]]:
+            first = dict((str(d.get('id')), d) for d in in_use[members[0]])
+            if plan is not None:
+                for vm in plan(members[0]).get('blocked') or []:
+                    lines = []
+                    for reason in vm.get('reasons') or []:
+                        line = _plan_reason(reason)
+                        if line not in lines:
+                            lines.append(line)
+                    for dev_id in vm.get('devices') or []:
+                        dev = first.get(str(dev_id)) or {}
+                        stuck.append(((dev.get('type'), dev.get('driver')), lines))
+            else:
+                lines = []
+                for dummy, verdict in row:
+                    lines.extend(r for r in verdict['reasons'] if r not in lines)
+                stuck = [((d.get('type'), d.get('driver')), lines or ['no other host in the report'])
+                         for d in in_use[members[0]]]
         for host in members:
-            blocked = []
-            for dev in sorted(facts_by_host[host].get('devices') or [], key=lambda d: str(d.get('id'))):
-                if not dev.get('in_use'):
-                    continue
+            blocked, left = [], list(stuck)
+            for dev in in_use[host]:
                 key = (dev.get('type'), dev.get('driver'))
-                if (not row and not good) or key in stuck:
-                    nearest = stuck.get(key)
-                    if nearest is None:
-                        reasons = ['no other host in the report']
-                    else:
-                        example = [m for m in sorted(classes[nearest[0]]) if m != host][0]
-                        reasons = ['nearest: %s (class %s)' % (example, nearest[0])] + nearest[1]
+                match = [item for item in left if item[0] == key]
+                if match:
+                    left.remove(match[0])
                     blocked.append({'device': _str(dev.get('id')), 'vm': _str(dev['in_use'].get('vm')),
-                                    'type': _str(dev.get('type')), 'reasons': reasons})
+                                    'type': _str(dev.get('type')), 'reasons': list(match[0][1])})
             result[host] = {'evacuable': not blocked, 'single_host': bool(good), 'destinations': destinations,
                             'destination_classes': good, 'blocked': blocked}
     return result

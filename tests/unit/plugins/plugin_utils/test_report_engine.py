@@ -58,8 +58,21 @@ def test_evacuation_names_the_devices_that_cannot_leave():
     c = hosts['kvm-c']['evacuation']
     assert not c['evacuable'] and c['destinations'] == 0
     assert [(b['device'], b['vm'], b['type']) for b in c['blocked']] == [('cccc', 'db01', 'nvidia-230')]
-    assert c['blocked'][0]['reasons'][0].startswith('nearest: kvm-')
-    assert any(DRIVER_RULE in r for r in c['blocked'][0]['reasons'])
+    # the drain plan says which destination hosts refuse and why
+    assert any(r.startswith('kvm-a, kvm-b: ') and DRIVER_RULE in r for r in c['blocked'][0]['reasons'])
+
+
+def test_vms_spread_over_several_hosts_still_evacuate():
+    # two VMs, and two destinations with room for one vGPU each
+    facts_by_host = {
+        'src': facts([device('s1', vm='web01'), device('s2', vm='web02')]),
+        'dst1': facts([], [mdev_type(available=1)]),
+        'dst2': facts([], [mdev_type(available=1)]),
+    }
+    m = report_model(facts_by_host)
+    src = [h for h in m['hosts'] if h['name'] == 'src'][0]['evacuation']
+    assert src['evacuable'] is True and src['single_host'] is False and src['blocked'] == []
+    assert m['summary']['hosts_not_evacuable'] == []
 
 
 def test_classes_group_identical_hosts():
