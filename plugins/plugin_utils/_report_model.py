@@ -376,7 +376,7 @@ def _plan_reason(reason):
     return '%s: %s' % (where, reason.get('message')) if where else str(reason.get('message'))
 
 
-def evacuation_view(facts_by_host, classes, class_verdicts, plan=None):
+def evacuation_view(facts_by_host, classes, class_verdicts, plan=None, max_reasons=3):
     """Per host: can every device in use leave it, and what cannot.
 
     A host is evacuable at once when one other host takes all its devices in use (a
@@ -387,6 +387,10 @@ def evacuation_view(facts_by_host, classes, class_verdicts, plan=None):
     Other hosts of the class get the same verdict, and the same number of blocked devices of
     each type and driver, taken from their own devices. Without ``plan`` a host with no
     single destination is reported as not evacuable with the class verdicts' reasons.
+
+    Each blocked device gets the first ``max_reasons`` reasons the plan gives for its VM, each
+    naming the destination hosts it comes from, capacity first (compatible hosts exist, but
+    full); the complete list is what ``migration_plan`` returns for a drain of that host.
 
     :returns: ``{host: {'evacuable', 'single_host', 'destinations', 'destination_classes',
         'blocked': [{'device', 'vm', 'type', 'reasons'}]}}``.
@@ -406,11 +410,16 @@ def evacuation_view(facts_by_host, classes, class_verdicts, plan=None):
             first = dict((str(d.get('id')), d) for d in in_use[members[0]])
             if plan is not None:
                 for vm in plan(members[0]).get('blocked') or []:
+                    # compatible hosts that are full first (the most actionable), hosts offering nothing last
+                    reasons = sorted(vm.get('reasons') or [], key=lambda r: (
+                        2 if 'offers no free device' in str(r.get('message')) else int(r.get('rule') != 'capacity')))
                     lines = []
-                    for reason in vm.get('reasons') or []:
+                    for reason in reasons:
                         line = _plan_reason(reason)
                         if line not in lines:
                             lines.append(line)
+                    if len(lines) > max_reasons:
+                        lines = lines[:max_reasons] + ['and %d more reason(s)' % (len(lines) - max_reasons)]
                     for dev_id in vm.get('devices') or []:
                         dev = first.get(str(dev_id)) or {}
                         stuck.append(((dev.get('type'), dev.get('driver')), lines))
