@@ -47,16 +47,51 @@ def _make_importable():
 
 
 _make_importable()
-COLLECTIONS_PATH = None
+
+
+def _once(directory, build):
+    """Run ``build(directory)`` unless an earlier test already did.
+
+    ``ansible-test units`` forks every test (its ``ansible_forked`` plugin), so session or
+    module fixtures are set up again in each child; a marker file on disk survives that.
+    """
+    marker = os.path.join(directory, '.complete')
+    if not os.path.exists(marker):
+        if os.path.lexists(directory):
+            shutil.rmtree(directory)
+        os.makedirs(directory)
+        build(directory)
+        with open(marker, 'w'):
+            pass
+    return directory
+
+
+# Made when pytest imports this file, before any test is forked, so every forked test sees it.
+SESSION_DIR = tempfile.mkdtemp(prefix='vfio-migration-tests-')
+_OWNER = os.getpid()
+
+
+@atexit.register
+def _remove_session_dir():
+    if os.getpid() == _OWNER:
+        shutil.rmtree(SESSION_DIR, True)
 
 
 @pytest.fixture(scope='session')
-def collections_path():
+def once():
+    """``once(name, build)``: a directory of this test session built by ``build`` once."""
+    def get(name, build):
+        return _once(os.path.join(SESSION_DIR, name), build)
+    return get
+
+
+@pytest.fixture(scope='session')
+def collections_path(once):
     """A directory to use as ``ANSIBLE_COLLECTIONS_PATH`` for real ``ansible`` runs."""
-    global COLLECTIONS_PATH  # pylint: disable=global-statement
-    if COLLECTIONS_PATH is None:
-        COLLECTIONS_PATH = _collection_path()
-    return COLLECTIONS_PATH
+    def build(directory):
+        os.makedirs(os.path.join(directory, 'ansible_collections', 'vfio'))
+        os.symlink(REPO, os.path.join(directory, 'ansible_collections', 'vfio', 'migration'))
+    return once('collections', build)
 
 
 def _write(path, text):

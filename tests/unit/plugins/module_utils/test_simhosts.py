@@ -30,10 +30,8 @@ def _simhost():
 
 
 @pytest.fixture(scope='module')
-def built(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp('simhosts'))
-    _simhost().build_all(HOST_FILES, out)
-    return out
+def built(once):
+    return once('simhosts', lambda out: _simhost().build_all(HOST_FILES, out))
 
 
 @pytest.fixture(scope='module')
