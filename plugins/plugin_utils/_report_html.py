@@ -161,7 +161,7 @@ TEMPLATE = """<!DOCTYPE html>
 <h2>{{ 'Host' if host_matrix else 'Class' }} &times; {{ 'host' if host_matrix else 'class' }} compatibility</h2>
 <p class="legend">Rows are sources, columns destinations; a cell says whether every in-use device of the source could live-migrate to the destination.
 <i class="ok"></i>compatible<i class="bad"></i>incompatible (click or hover for {#
-#}the reasons)<i class="self"></i>same {{ 'host' if host_matrix else 'class' }}</p>{#
+#}the reasons){% if host_matrix %}<i class="self"></i>same host{% else %} (a class's own cell is between different hosts of that class){% endif %}</p>{#
 #}
 {% if not host_matrix %}<p class="muted">{{ s.hosts }} hosts are more than the {{ matrix_max_hosts }} shown host by host: the matrix is drawn {#
 #}between compatibility classes (hosts with identical offers share a verdict); find each host's class below.</p>{% endif %}
