@@ -167,3 +167,88 @@ def failure_table(checks, source_vfio, source="source"):
     else:
         header = "%s: %d device(s) in use and no candidate destination" % (_text(source), len(considered))
     return layout(header, rows)
+
+
+def _hosts_text(hosts, count):
+    shown = [_text(h) for h in hosts]
+    if isinstance(count, int) and count > len(shown):
+        shown.append("+%d more" % (count - len(shown)))
+    return ", ".join(shown) or "-"
+
+
+def plan_text(plan, facts_by_host=None, waves=None, blocked_hosts=None):
+    """Lay out a ``migration_plan`` result: one line per wave, then, for each host that cannot
+    be evacuated, a table of its VMs that cannot move (VM, device, type, version, destination
+    hosts, why not; candidate destinations that refuse a device for the same first reason share
+    a line).
+
+    ``waves`` (list of host lists) and ``blocked_hosts`` override the plan's own grouping, for a
+    caller that regroups hosts (the preflight role keeps partly blocked hosts out of the waves).
+    """
+    if not isinstance(plan, dict) or not isinstance(plan.get("waves"), list):
+        raise PreflightInputError("expected a migration_plan result (a dict with 'waves'), got %s"
+                                  % type(plan).__name__)
+    facts_by_host = facts_by_host or {}
+    if not isinstance(facts_by_host, dict):
+        raise PreflightInputError("facts_by_host must be a dict host -> vfio facts")
+    moves_by_host = {}
+    for wave in plan["waves"]:
+        for move in wave.get("moves") or []:
+            moves_by_host.setdefault(move.get("source"), []).append(move)
+    if waves is None:
+        waves = [w.get("hosts") or [] for w in plan["waves"]]
+    blocked = plan.get("blocked") or []
+    if blocked_hosts is None:
+        blocked_hosts = sorted(set(b.get("host") for b in blocked))
+
+    lines = []
+    for number, hosts in enumerate(waves, 1):
+        for host in hosts:
+            moves = moves_by_host.get(host, [])
+            lines.append("wave %d: %s, %d VM(s): %s" % (
+                number, _text(host), len(moves),
+                ", ".join("%s -> %s" % (_text(m.get("vm")), _text(m.get("destination"))) for m in moves) or "-"))
+    if not waves:
+        lines.append("no wave: no source host can be evacuated")
+
+    for host in blocked_hosts:
+        entries = [b for b in blocked if b.get("host") == host]
+        devices = _device_index(facts_by_host.get(host) or {"devices": []}, host)
+        rows = []
+        for entry in sorted(entries, key=lambda b: str(b.get("vm") or "")):
+            reasons_by_device = {}
+            for reason in entry.get("reasons") or []:
+                if isinstance(reason, dict):
+                    reasons_by_device.setdefault(reason.get("device"), []).append(reason)
+            for device_id in entry.get("devices") or sorted(reasons_by_device, key=str):
+                device = devices.get(device_id, {})
+                cells = [_text(entry.get("vm")), _text(device_id), _text(device.get("type")),
+                         _text(device.get("software_version"))]
+                # first reason per destination host, then hosts sharing it on one line
+                first, extra = {}, {}
+                for reason in reasons_by_device.get(device_id, []):
+                    hosts = reason.get("hosts") or []
+                    for dest in hosts:
+                        if dest not in first:
+                            first[dest], extra[dest] = reason_text(reason), 0
+                        else:
+                            extra[dest] += 1
+                    if isinstance(reason.get("host_count"), int) and reason["host_count"] > len(hosts):
+                        key = ("+%d more" % (reason["host_count"] - len(hosts)),)
+                        first.setdefault(key, reason_text(reason))
+                        extra.setdefault(key, 0)
+                grouped = {}
+                for dest, text in first.items():
+                    grouped.setdefault(text, []).append(dest)
+                if not grouped:
+                    rows.append(tuple(cells + ["-", "no candidate destination"]))
+                for text, dests in grouped.items():
+                    names = [d[0] if isinstance(d, tuple) else _text(d) for d in dests]
+                    more = max(extra[d] for d in dests)
+                    rows.append(tuple(cells + [", ".join(names), text + (" (and %d more)" % more if more else "")]))
+                    cells = [""] * 4
+        header = "blocked: %s, %d VM(s) cannot move" % (_text(host), len(entries))
+        if not entries:
+            header = "blocked: %s, no vfio facts: nothing can be planned" % _text(host)
+        lines.append(layout(header, rows) if rows else header)
+    return "\n".join(lines)
