@@ -59,8 +59,16 @@ venvs: $(venv_stamps)
 # pip bootstrap. ansible-test's own venvs (sanity, units) install pip with a get-pip.py it downloads
 # from a host this machine cannot reach unless the script is in its cache; give it our stand-in
 # (ensurepip, then pip) under the name each release asks for.
+# ansible-test integration also makes its SSH key pair on first use; two parallel jobs would race
+# for it, so make it here the way ansible-test does (core_ci.py: SshKey.generate_key_pair).
+ANSIBLE_TEST_KEY := $(HOME)/.ansible/test/id_rsa
+
 prepare: venvs
 	@for v in $(CORE_VERSIONS); do $(call bin,core-$$v)/python tools/get_pip_offline.py --seed; done
+	@if [ ! -f $(ANSIBLE_TEST_KEY) ] || [ ! -f $(ANSIBLE_TEST_KEY).pub ]; then \
+	  mkdir -p $(dir $(ANSIBLE_TEST_KEY)) && rm -f $(ANSIBLE_TEST_KEY) $(ANSIBLE_TEST_KEY).pub && \
+	  ssh-keygen -m PEM -q -t rsa -N '' -f $(ANSIBLE_TEST_KEY) && \
+	  sed -i 's/\(BEGIN\|END\) PRIVATE KEY/\1 RSA PRIVATE KEY/' $(ANSIBLE_TEST_KEY); fi
 
 # ---------------------------------------------------------------- collection copies for ansible-test
 # $(call copy_collection,JOB): start clean, but keep ansible-test's output (its delegation venv lives
