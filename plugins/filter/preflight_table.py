@@ -11,9 +11,9 @@ version_added: 0.1.0
 author: vfio.migration maintainers
 description:
   - Renders the verdicts that P(vfio.migration.migration_check#filter) returned for one source
-    host against each candidate destination as plain text: a header line, then one line per
+    host against each candidate destination as plain text (a header line, then one line per
     device, destination and reason, under the columns C(VM), C(DEVICE), C(TYPE), C(VERSION),
-    C(DESTINATION) and C(WHY NOT).
+    C(DESTINATION) and C(WHY NOT)).
   - It decides nothing; it is the text the C(vfio.migration.preflight) role puts into a failure.
   - Control characters in host-supplied strings are written as C(\xNN) so a table cell never
     breaks a line.

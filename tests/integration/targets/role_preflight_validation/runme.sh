@@ -29,7 +29,7 @@ reject '{"vfio_preflight_vms": {"web01": 1}}' \
 # A name that is neither a host nor a group is refused by the role's first check, by name.
 run_play "$WORK/out" -i inventory.yml preflight.yml -e '{"vfio_preflight_destinations": ["kvm-c", "kvm"]}'
 [ "$RC" -ne 0 ]
-expect "$WORK/out" "vfio.migration.preflight: kvm-c: no such host or group in the inventory"
+expect "$WORK/out" "vfio.migration.preflight: kvm-c: matches no host of the inventory"
 expect_not "$WORK/out" "Gather vfio facts"
 
 echo "role_preflight_validation: bad input rejected"
