@@ -13,7 +13,7 @@ export ANSIBLE_CACHE_PLUGIN=ansible.builtin.jsonfile ANSIBLE_CACHE_PLUGIN_CONNEC
 # 1. Live: the role gathers (the module's facts land in the cache as a side effect).
 run_play "$WORK/live.out" -i "$WORK/inventory.yml" plan.yml -e facts=gather -e out_dir="$WORK"
 [ "$RC" -eq 0 ] || { cat "$WORK/live.out"; exit 1; }
-[ "$(ls "$WORK/cache" | wc -l)" -ge 8 ] || { ls -l "$WORK/cache"; echo "the cache was not filled" >&2; exit 1; }
+[ "$(find "$WORK/cache" -type f | wc -l)" -ge 8 ] || { ls -l "$WORK/cache"; echo "the cache was not filled" >&2; exit 1; }
 
 # 2. From the cache: no tree to read, no Python on any host.
 rm -rf "$WORK/build"

@@ -48,7 +48,7 @@ expect "$WORK/drain.out" "pf-src-blocked cannot be drained"
 export ANSIBLE_CONFIG=$EXAMPLES/ansible.cfg ANSIBLE_CACHE_PLUGIN_CONNECTION=$WORK/cache
 run_play "$WORK/fill.out" -i "$INV" "$EXAMPLES/fill_fact_cache.yml"
 [ "$RC" -eq 0 ] || { cat "$WORK/fill.out"; exit 1; }
-[ "$(ls "$WORK/cache" | wc -l)" -eq ${#HOSTS[@]} ] || { ls -l "$WORK/cache"; echo "cache not filled" >&2; exit 1; }
+[ "$(find "$WORK/cache" -type f | wc -l)" -eq ${#HOSTS[@]} ] || { ls -l "$WORK/cache"; echo "cache not filled" >&2; exit 1; }
 
 # preflight_from_cache.yml and fleet_report.yml: no tree, no Python on the hosts
 rm -rf "$WORK/build"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) vfio.migration maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write an inventory for simulated hosts: inventory.py BUILD_DIR GROUPS_YML PYTHON HOST...
