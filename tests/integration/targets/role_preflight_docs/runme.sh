@@ -22,6 +22,24 @@ for f in "$COLLECTION_ROOT"/docs/docsite/rst/*.rst; do
   done
 done
 
+# the guides name every role variable, and no variable that a role does not have
+"$PYTHON" - "$COLLECTION_ROOT" <<'PY'
+import glob, os, re, sys
+import yaml
+root = sys.argv[1]
+text = ''.join(open(f).read() for f in glob.glob(os.path.join(root, 'docs/docsite/rst/*.rst')))
+facts = {'vfio_report', 'vfio_preflight_result', 'vfio_preflight_selection', 'vfio_preflight_plan',
+         'vfio_preflight_drain'}
+problems = []
+for role, prefix in (('report', 'vfio_report_'), ('preflight', 'vfio_preflight_')):
+    spec = yaml.safe_load(open(os.path.join(root, 'roles', role, 'meta/argument_specs.yml')))
+    options = set(spec['argument_specs']['main']['options'])
+    problems += ['%s is not in the guide' % o for o in sorted(options) if o not in text]
+    named = set(re.findall(r'\b%s[a-z_]+' % prefix, text)) - facts
+    problems += ['the guide names %s, which the %s role does not have' % (n, role) for n in sorted(named - options)]
+assert not problems, '\n'.join(problems)
+PY
+
 # preflight_fail.yml: the blocked host fails with its table, the others reach the migration play
 run_play "$WORK/fail.out" -i "$INV" "$EXAMPLES/preflight_fail.yml"
 [ "$RC" -eq 2 ] || { cat "$WORK/fail.out"; echo "preflight_fail.yml: expected rc 2, got $RC" >&2; exit 1; }
