@@ -24,7 +24,14 @@ printf 'waves: pf-src-narrow pf-src-ok\nblocked: pf-src-blocked\n' | diff -u - "
 expect_line "$WORK/cache.out" "localhost +: ok=[0-9]+ +changed=[0-9]+ +unreachable=0 +failed=0 "
 expect_not "$WORK/cache.out" "/nonexistent/python3"
 
-# 3. fail mode from the cache, on the source hosts themselves (nothing runs on them).
+# 3. gather mode with every host unreadable: older facts in the cache must not stand in for them
+run_play "$WORK/stale.out" -i "$WORK/down.yml" plan.yml -e facts=gather -e out_dir="$WORK"
+[ "$RC" -eq 0 ] || { cat "$WORK/stale.out"; echo "expected rc 0 (blocked hosts do not fail), got $RC" >&2; exit 1; }
+printf 'waves: \nblocked: pf-src-ok pf-src-narrow pf-src-blocked\n' | diff -u - "$WORK/groups-gather"
+expect "$WORK/stale.out" "blocked: pf-src-ok, no vfio facts: nothing can be planned"
+expect "$WORK/stale.out" "no vfio facts for pf-dst-old, pf-dst-busy, pf-dst-new, pf-dst-spare, pf-dst-nic, not considered as destinations"
+
+# 4. fail mode from the cache, on the source hosts themselves (nothing runs on them).
 run_play "$WORK/check.out" -i "$WORK/down.yml" check.yml
 [ "$RC" -eq 2 ] || { cat "$WORK/check.out"; echo "expected rc 2, got $RC" >&2; exit 1; }
 expect "$WORK/check.out" "pf-src-blocked: no candidate destination can take all 3 device(s) at once (tried: pf-dst-old, pf-dst-busy, pf-dst-new, pf-dst-spare, pf-dst-nic)"
@@ -32,7 +39,7 @@ expect "$WORK/check.out" "MOVABLE pf-src-ok -> pf-dst-new"
 expect "$WORK/check.out" "MOVABLE pf-src-narrow -> pf-dst-nic"
 expect_not "$WORK/check.out" "/nonexistent/python3"
 
-# 4. An empty cache: every source says why it cannot be checked, and no host is contacted.
+# 5. An empty cache: every source says why it cannot be checked, and no host is contacted.
 export ANSIBLE_CACHE_PLUGIN_CONNECTION="$WORK/empty-cache"
 run_play "$WORK/empty.out" -i "$WORK/down.yml" check.yml
 [ "$RC" -eq 2 ] || { cat "$WORK/empty.out"; echo "expected rc 2, got $RC" >&2; exit 1; }
