@@ -38,11 +38,11 @@ venv_stamps := $(foreach v,$(CORE_VERSIONS),$(VENVS)/core-$(v)/.stamp) $(VENVS)/
 integration_jobs := $(addprefix integration-,$(CORE_VERSIONS))
 
 .PHONY: help demo test test-kernel matrix sanity units integration $(integration_jobs) lint changelog-lint \
-        build sim bench venvs prepare dev-collections clean
+        build browser sim bench venvs prepare dev-collections clean
 
 help:
 	@echo "make demo         gather vfio facts from every simulated host and print a summary table"
-	@echo "make test         everything: matrix, lint, changelog lint, build (+ test-kernel if VFIO_TEST_KERNEL=1)"
+	@echo "make test         everything: matrix, lint, changelog lint, build, browser (+ test-kernel if VFIO_TEST_KERNEL=1)"
 	@echo "make matrix       integration on ansible-core $(filter-out $(NEWEST),$(CORE_VERSIONS)); units, sanity, integration on $(NEWEST)"
 	@echo "make sanity | units | integration [CORE=2.16] | lint | changelog-lint | build | sim | bench | test-kernel | clean"
 
@@ -100,6 +100,10 @@ demo: sim dev-collections
 	  $(call bin,core-$(NEWEST))/ansible-playbook -i $(INVENTORY) playbooks/demo.yml
 
 # ---------------------------------------------------------------- tests
+# The HTML report of the simulated fleet in a real headless Chromium (Debian's chromium package).
+browser: $(VENVS)/core-$(NEWEST)/.stamp
+	PYTHON=$(call bin,core-$(NEWEST))/python bash tests/browser/run.sh
+
 units: prepare
 	$(call copy_collection,units)
 	cd $(call coll,units) && $(call ansible_test,$(NEWEST)) units --venv --python $(PY_VERSION) --color no
@@ -148,7 +152,7 @@ test-kernel:
 	else echo "test-kernel: no tests/kernel/run.sh, nothing to do"; fi
 
 test: prepare
-	$(MAKE) --no-print-directory --keep-going -j$(JOBS) --output-sync=target units sanity $(integration_jobs) lint changelog-lint build
+	$(MAKE) --no-print-directory --keep-going -j$(JOBS) --output-sync=target units sanity $(integration_jobs) lint changelog-lint build browser
 	if [ "$${VFIO_TEST_KERNEL:-0}" = 1 ]; then $(MAKE) --no-print-directory test-kernel; fi
 	@echo "make test: all passed"
 
