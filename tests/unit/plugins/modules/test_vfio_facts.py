@@ -114,6 +114,7 @@ PLAY = """
 - hosts: localhost
   gather_facts: true
   gather_subset: ['!all', 'min']   # setup stays quick; vfio_facts is not given the subset
+  gather_timeout: 120               # setup runs beside vfio_facts; a loaded CI machine must not time it out
   module_defaults:
     %(defaults_key)s:
       sysfs_root: %(sys)s
