@@ -17,9 +17,9 @@ from __future__ import annotations
 import errno
 import os
 
-__all__ = ['scan', 'vm_name', 'parse_holder']
+from ansible_collections.vfio.migration.plugins.module_utils._sysfs import VANISHED, describe_error
 
-_VANISHED = (errno.ENOENT, errno.ESRCH, errno.ENOTDIR)
+__all__ = ['scan', 'vm_name', 'parse_holder']
 
 
 def parse_holder(target, dev_prefixes=('/dev/',)):
@@ -115,25 +115,23 @@ def scan(reader, dev_root):
         entries = sorted((e.name for e in os.scandir(reader.root)
                           if e.name.isdigit() and e.is_dir(follow_symlinks=False)), key=int)
     except OSError as exc:
-        reader.warn(reader.root, os.strerror(exc.errno) if exc.errno else str(exc))
+        reader.failed(reader.root, exc, missing=())
         return {}
     for pid in entries:
         fd_dir = reader.root + '/' + pid + '/fd'
         try:
             fds = os.listdir(fd_dir)
         except OSError as exc:
-            if exc.errno not in _VANISHED:
-                reader.warn(fd_dir, os.strerror(exc.errno) if exc.errno else str(exc))
+            reader.failed(fd_dir, exc, missing=VANISHED)
             continue
         for fd in fds:
             path = fd_dir + '/' + fd
             try:
                 target = os.readlink(path)
             except OSError as exc:
-                if exc.errno not in _VANISHED and exc.errno != errno.EINVAL:
+                if exc.errno not in VANISHED and exc.errno != errno.EINVAL:
                     # one line per process, not one per descriptor (a sandboxed /proc denies them all)
-                    reader.warn(fd_dir, 'links not readable (%s), process skipped'
-                                % (os.strerror(exc.errno) if exc.errno else str(exc)))
+                    reader.warn(fd_dir, 'links not readable (%s), process skipped' % describe_error(exc))
                     break
                 continue
             if 'vfio/' not in target:

@@ -33,7 +33,7 @@ import errno
 import os
 import stat
 
-__all__ = ['Reader', 'MAX_BYTES']
+__all__ = ['Reader', 'MAX_BYTES', 'VANISHED', 'describe_error']
 
 #: Upper bound for one attribute file; sysfs attributes are at most one page.
 MAX_BYTES = 65536
@@ -46,10 +46,11 @@ _MAX_LINKS = 40  # like the kernel's MAXSYMLINKS
 # errors that mean "this entry does not exist (any more)"
 _MISSING = (errno.ENOENT, errno.ENOTDIR)
 # errors that mean "this process is gone": /proc/<pid>/... vanished mid-scan
-_VANISHED = (errno.ENOENT, errno.ESRCH, errno.ENOTDIR)
+VANISHED = (errno.ENOENT, errno.ESRCH, errno.ENOTDIR)
 
 
-def _describe(exc):
+def describe_error(exc):
+    """A short message for an ``OSError`` or ``UnicodeDecodeError`` met while reading."""
     if isinstance(exc, UnicodeDecodeError):
         return 'not valid UTF-8 text'
     if exc.errno == errno.ELOOP:
@@ -106,6 +107,50 @@ class Reader(object):
     def warn(self, path, message):
         self.warnings.append('%s: %s' % (self.show(path), message))
 
+    def failed(self, path, exc, quiet_missing=True, missing=_MISSING):
+        """Warn about the ``OSError`` ``exc`` on ``path``.
+
+        An error in ``missing`` (the entry is not there, or no longer) is a warning only when
+        the entry was required (not ``quiet_missing``).
+        """
+        if exc.errno in missing:
+            if not quiet_missing:
+                self.warn(path, 'does not exist')
+        else:
+            self.warn(path, describe_error(exc))
+
+    def _through_link(self, path, text, hops, quiet_dangling=False):
+        """Check the link at ``path`` whose text is ``text``: ``(target, resolved, dangling)``.
+
+        ``target`` is ``None`` when the link leaves the root (a warning); ``resolved`` is the
+        symlink-free target or ``None`` when it dangles (``dangling``, a warning unless
+        ``quiet_dangling``) or when resolving it failed for another reason (warned on the way).
+        """
+        target = self.link_target(path, text)
+        if not self.inside(target):
+            self.warn(path, 'link to %s leaves the root, not followed' % text)
+            return None, None, False
+        if target in self._dirs:
+            return target, target, False
+        count = len(self.warnings)
+        resolved = self._resolve(target, True, hops)
+        dangling = resolved is None and len(self.warnings) == count
+        if dangling and not quiet_dangling:
+            self.warn(path, 'dangling link to %s' % text)
+        return target, resolved, dangling
+
+    def _hex(self, path, text):
+        """``text`` read from ``path`` as lower-case hex without ``0x``, or ``None`` (a warning)."""
+        value = text.lower()
+        if value.startswith('0x'):
+            value = value[2:]
+        try:
+            int(value, 16)
+        except ValueError:
+            self.warn(path, 'not a hexadecimal number: %r' % text[:40])
+            return None
+        return value
+
     def link_target(self, path, target):
         """Where the link at ``path`` whose text is ``target`` points, lexically normalized.
 
@@ -138,8 +183,7 @@ class Reader(object):
                     if entry.is_dir(follow_symlinks=False):
                         self._dirs.add(path + '/' + entry.name)
         except OSError as exc:
-            if exc.errno not in _MISSING:
-                self.warn(path, _describe(exc))
+            self.failed(path, exc)
             return []
         names.sort()
         return names
@@ -182,11 +226,7 @@ class Reader(object):
         try:
             st = os.lstat(cand)
         except OSError as exc:
-            if exc.errno in _MISSING:
-                if not quiet_missing:
-                    self.warn(cand, 'does not exist')
-            else:
-                self.warn(cand, _describe(exc))
+            self.failed(cand, exc, quiet_missing)
             return None
         if stat.S_ISLNK(st.st_mode):
             hops[0] += 1
@@ -196,17 +236,9 @@ class Reader(object):
             try:
                 text = os.readlink(cand)
             except OSError as exc:
-                self.warn(cand, _describe(exc))
+                self.warn(cand, describe_error(exc))
                 return None
-            target = self.link_target(cand, text)
-            if not self.inside(target):
-                self.warn(cand, 'link to %s leaves the root, not followed' % text)
-                return None
-            count = len(self.warnings)
-            resolved = self._resolve(target, True, hops)
-            if resolved is None and not quiet_missing and len(self.warnings) == count:
-                self.warn(cand, 'dangling link to %s' % text)
-            return resolved
+            return self._through_link(cand, text, hops, quiet_missing)[1]
         if stat.S_ISDIR(st.st_mode):
             self._dirs.add(cand)
         return cand
@@ -224,18 +256,9 @@ class Reader(object):
         except OSError as exc:
             if exc.errno == errno.EINVAL:  # a real directory, not a link
                 return self.resolve(path)
-            if exc.errno not in _MISSING:
-                self.warn(path, _describe(exc))
+            self.failed(path, exc)
             return None
-        target = self.link_target(path, text)
-        if not self.inside(target):
-            self.warn(path, 'link to %s leaves the root, not followed' % text)
-            return None
-        count = len(self.warnings)
-        real = self._resolve(target, True, [1])
-        if real is None and len(self.warnings) == count:
-            self.warn(path, 'dangling link to %s' % text)
-        return real
+        return self._through_link(path, text, [1])[1]
 
     def follow(self, path, quiet_missing=True):
         """Resolve the link (or directory) at ``path``; a dangling or escaping link is a warning.
@@ -245,10 +268,7 @@ class Reader(object):
         try:
             os.lstat(path)
         except OSError as exc:
-            if exc.errno not in _MISSING:
-                self.warn(path, _describe(exc))
-            elif not quiet_missing:
-                self.warn(path, 'does not exist')
+            self.failed(path, exc, quiet_missing)
             return None
         return self.resolve(path)
 
@@ -259,14 +279,10 @@ class Reader(object):
         try:
             return os.readlink(path)
         except OSError as exc:
-            if exc.errno in _MISSING or exc.errno == errno.EINVAL:
-                # EINVAL: not a link (a plain file or directory in its place)
-                if exc.errno == errno.EINVAL:
-                    self.warn(path, 'is not a symbolic link')
-                elif not quiet_missing:
-                    self.warn(path, 'does not exist')
-                return None
-            self.warn(path, _describe(exc))
+            if exc.errno == errno.EINVAL:  # a plain file or directory in its place
+                self.warn(path, 'is not a symbolic link')
+            else:
+                self.failed(path, exc, quiet_missing)
             return None
 
     def link(self, path, quiet_missing=True, dangling_ok=False):
@@ -281,17 +297,9 @@ class Reader(object):
         text = self.readlink(path, quiet_missing)
         if text is None:
             return None
-        target = self.link_target(path, text)
-        if not self.inside(target):
-            self.warn(path, 'link to %s leaves the root, not followed' % text)
-            return None
-        if target not in self._dirs:
-            count = len(self.warnings)
-            if self._resolve(target, True, [1]) is None:
-                if len(self.warnings) == count:
-                    self.warn(path, 'dangling link to %s' % text)
-                    return target if dangling_ok else None
-                return None
+        target, resolved, dangling = self._through_link(path, text, [1])
+        if resolved is None:
+            return target if dangling and dangling_ok else None
         return target
 
     def link_name(self, path, quiet_missing=True, dangling_ok=False):
@@ -306,36 +314,23 @@ class Reader(object):
         try:
             return sorted(os.listdir(path))
         except OSError as exc:
-            if exc.errno in _MISSING:
-                if not quiet_missing:
-                    self.warn(path, 'does not exist')
-            else:
-                self.warn(path, _describe(exc))
+            self.failed(path, exc, quiet_missing)
             return []
 
-    def read_bytes(self, path, quiet_missing=True, vanish_ok=False):
-        """Bytes of the regular file ``path`` (at most ``max_bytes``), or ``None``.
-
-        ``path`` must lie in a resolved directory; the file itself is not followed.
-        With ``vanish_ok`` an ``ESRCH`` (a process gone mid-read) is silent too.
-        """
+    def _read_file(self, path, quiet_missing, vanish_ok=False, regular_only=False):
+        """Up to ``max_bytes`` of the file ``path`` (not followed), or ``None``; see :meth:`read_bytes`."""
         try:
             fd = os.open(path, _O_READ)
         except OSError as exc:
-            if exc.errno in _MISSING or (vanish_ok and exc.errno in _VANISHED):
-                if not quiet_missing:
-                    self.warn(path, 'does not exist')
-            else:
-                self.warn(path, _describe(exc))
+            self.failed(path, exc, quiet_missing, VANISHED if vanish_ok else _MISSING)
             return None
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            if regular_only and not stat.S_ISREG(os.fstat(fd).st_mode):
                 self.warn(path, 'not a regular file, not read')
                 return None
             data = os.read(fd, self.max_bytes + 1)
         except OSError as exc:
-            if not (vanish_ok and exc.errno in _VANISHED):
-                self.warn(path, _describe(exc))
+            self.failed(path, exc, missing=VANISHED if vanish_ok else ())
             return None
         finally:
             os.close(fd)
@@ -344,6 +339,14 @@ class Reader(object):
             return None
         return data
 
+    def read_bytes(self, path, quiet_missing=True, vanish_ok=False):
+        """Bytes of the regular file ``path`` (at most ``max_bytes``), or ``None``.
+
+        ``path`` must lie in a resolved directory; the file itself is not followed.
+        With ``vanish_ok`` an ``ESRCH`` (a process gone mid-read) is silent too.
+        """
+        return self._read_file(path, quiet_missing, vanish_ok, regular_only=True)
+
     def read(self, path, quiet_missing=True):
         """Text of ``path`` stripped of surrounding white space, or ``None``.
 
@@ -351,29 +354,13 @@ class Reader(object):
         hold no device nodes, a directory in place of a file fails the read (``EISDIR``)
         and a FIFO, opened non-blocking, reads as empty.
         """
-        try:
-            fd = os.open(path, _O_READ)
-        except OSError as exc:
-            if exc.errno in _MISSING:
-                if not quiet_missing:
-                    self.warn(path, 'does not exist')
-            else:
-                self.warn(path, _describe(exc))
-            return None
-        try:
-            data = os.read(fd, self.max_bytes + 1)
-        except OSError as exc:
-            self.warn(path, _describe(exc))
-            return None
-        finally:
-            os.close(fd)
-        if len(data) > self.max_bytes:
-            self.warn(path, 'larger than %d bytes, not read' % self.max_bytes)
+        data = self._read_file(path, quiet_missing)
+        if data is None:
             return None
         try:
             return data.decode('utf-8').strip()
         except UnicodeDecodeError as exc:
-            self.warn(path, _describe(exc))
+            self.warn(path, describe_error(exc))
             return None
 
     def read_in(self, directory, relpath, quiet_missing=True):
@@ -407,7 +394,7 @@ class Reader(object):
                         link = os.path.islink(cand)
                         self.warn(cand, 'is a symbolic link, not followed' if link else 'not a directory')
                     else:
-                        self.warn(cand, _describe(exc))
+                        self.warn(cand, describe_error(exc))
                     return None
                 self._dirs.add(cand)
             cur = cand
@@ -420,18 +407,7 @@ class Reader(object):
         for name in names:
             path = directory + '/' + name
             text = read(path, False)
-            if text is not None:
-                value = text.lower()
-                if value.startswith('0x'):
-                    value = value[2:]
-                try:
-                    int(value, 16)
-                except ValueError:
-                    self.warn(path, 'not a hexadecimal number: %r' % text[:40])
-                    value = None
-                result[name] = value
-            else:
-                result[name] = None
+            result[name] = None if text is None else self._hex(path, text)
         return result
 
     def read_hex(self, path, quiet_missing=False, digits=0):
@@ -441,17 +417,8 @@ class Reader(object):
         (``drivers/pci/iov.c``), so ``10`` is device ``0010``.
         """
         text = self.read(path, quiet_missing)
-        if text is None:
-            return None
-        value = text.lower()
-        if value.startswith('0x'):
-            value = value[2:]
-        try:
-            int(value, 16)
-        except ValueError:
-            self.warn(path, 'not a hexadecimal number: %r' % text[:40])
-            return None
-        return value.zfill(digits) if digits else value
+        value = None if text is None else self._hex(path, text)
+        return value.zfill(digits) if digits and value is not None else value
 
     def read_int(self, path, quiet_missing=True):
         """An integer attribute, or ``None``."""
