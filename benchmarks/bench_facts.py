@@ -8,14 +8,20 @@
 2. Times the module's gather() against a floor measured in the same run: a plain loop that
    only opens and reads the same files and reads the same links that gather() touched (recorded
    while it ran once), each once. Prints best times, the ratio to the floor and peak memory.
-3. Times the end-to-end ad hoc `ansible localhost -m vfio.migration.vfio_facts` on that host
-   against `ansible localhost -m ansible.builtin.setup -a gather_subset=hardware` and prints
-   the ratio.
+3. Times the end-to-end ad hoc `ansible localhost -m vfio.migration.vfio_facts` on that host,
+   and on hosts 1/4 and 1/16 of its size, against `ansible localhost -m ansible.builtin.setup
+   -a gather_subset=hardware` (and `ping`, the fixed cost of any ad hoc run), with the number of
+   nodes (containers and scalars) each result has. Then splits the large host's time into the
+   module process on the target (Ansible's payload run again by itself) and the controller's
+   handling of the result (end to end - ping - module process): ansible-core's controller walks
+   every node of a result several times (templating, tagging, callback output), so that part
+   grows with the size of the facts, not with anything the module does.
 
 Targets: gather/floor <= 2.0, and vfio_facts end to end no slower than setup (ratio <= 1.0).
 """
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -91,13 +97,51 @@ def best_of(func, repeat):
     return min(times), statistics.median(times)
 
 
-def run_adhoc(args, env, repeat):
+def run_timed(args, env, repeat):
+    """Best wall time of ``repeat`` runs of the command ``args``; its output is discarded."""
     times = []
     for _dummy in range(repeat):
         start = time.perf_counter()
-        subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(args, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def count_nodes(value):
+    """Containers and scalars in a JSON-shaped value: what ansible-core's controller walks per result."""
+    if isinstance(value, dict):
+        return 1 + sum(count_nodes(item) for item in value.values())
+    if isinstance(value, list):
+        return 1 + sum(count_nodes(item) for item in value)
+    return 1
+
+
+def scaled_description(scale, host):
+    """large_description() with every count divided by ``scale`` (1 is the full benchmark host)."""
+    return simhost.large_description(pfs=64 // scale, mdev_parents=16 // scale, instances=512 // scale,
+                                     processes=max(200 // scale, 8), host=host)
+
+
+def payload_time(common, module, module_args, env, workdir, repeat):
+    """Best time of the module process alone on the target: Ansible's payload for ``module``, kept
+    (ANSIBLE_KEEP_REMOTE_FILES) from one ad hoc run and run again directly, with its arguments inside."""
+    remote_tmp = os.path.join(workdir, 'remote-tmp', module.rsplit('.', 1)[-1])
+    shutil.rmtree(remote_tmp, ignore_errors=True)
+    keep = dict(env, ANSIBLE_KEEP_REMOTE_FILES='1', ANSIBLE_REMOTE_TMP=remote_tmp)
+    args = common + ['-m', module] + (['-a', module_args] if module_args else [])
+    subprocess.run(args, env=keep, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    payloads = [os.path.join(root, name) for root, _dirs, names in os.walk(remote_tmp)
+                for name in names if name.startswith('AnsiballZ_')]
+    if len(payloads) != 1:
+        raise SystemExit('expected one kept AnsiballZ payload under %s, found %d' % (remote_tmp, len(payloads)))
+    return run_timed([sys.executable, payloads[0]], env, repeat)
+
+
+def setup_facts(common, env):
+    """The facts setup gather_subset=hardware returns on this machine (for their size)."""
+    out = subprocess.run(common + ['-m', 'ansible.builtin.setup', '-a', 'gather_subset=hardware', '-o'],
+                         env=dict(env, ANSIBLE_DEPRECATION_WARNINGS='false'), check=True, capture_output=True, text=True).stdout
+    return json.loads(out[out.index('{'):])
 
 
 def main():
@@ -148,16 +192,45 @@ def main():
     bindir = os.path.dirname(sys.executable)
     ansible = os.path.join(bindir, 'ansible') if os.path.exists(os.path.join(bindir, 'ansible')) else shutil.which('ansible')
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=colls, ANSIBLE_LOCALHOST_WARNING='false',
-               ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
+               ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_NOCOLOR='1')
     common = [ansible, 'localhost', '-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable]
-    module_args = ' '.join('%s=%s' % kv for kv in sorted(roots.items()))
-    vfio_time = run_adhoc(common + ['-m', 'vfio.migration.vfio_facts', '-a', module_args], env, args.adhoc_repeat)
-    setup_time = run_adhoc(common + ['-m', 'ansible.builtin.setup', '-a', 'gather_subset=hardware'], env, args.adhoc_repeat)
+    repeat = args.adhoc_repeat
+    setup_args = 'gather_subset=hardware'
+
+    def module_args(root):
+        return 'sysfs_root=%s/sys proc_root=%s/proc dev_root=%s/dev' % (root, root, root)
+
+    ping_time = run_timed(common + ['-m', 'ansible.builtin.ping'], env, repeat)
+    setup_time = run_timed(common + ['-m', 'ansible.builtin.setup', '-a', setup_args], env, repeat)
+    setup_nodes = count_nodes(setup_facts(common, env))
     print()
-    print('%-34s %10s' % ('end to end, ansible ad hoc (best of %d)' % args.adhoc_repeat, ''))
-    print('%-34s %9.3fs' % ('vfio.migration.vfio_facts', vfio_time))
-    print('%-34s %9.3fs' % ('setup gather_subset=hardware', setup_time))
-    print('%-34s %10.2f   (target <= 1.0)' % ('ratio vfio_facts / setup', vfio_time / setup_time))
+    print('end to end, ansible ad hoc, best of %d (ping: %.3fs, the fixed cost of any ad hoc run)' % (repeat, ping_time))
+    print('%-34s %9s %9s %9s %9s %7s' % ('host', 'devices', 'nodes', 'facts', 'setup hw', 'ratio'))
+    sizes = [(16, 'large/16'), (4, 'large/4'), (1, 'large')]
+    for scale, name in sizes:
+        if scale == 1:
+            root, size_facts = host_dir, facts
+        else:
+            root = simhost.build_host(scaled_description(scale, name.replace('/', '-')), os.path.join(workdir, 'hosts'),
+                                      source=name)
+            size_facts = gather(sysfs_root=root + '/sys', proc_root=root + '/proc', dev_root=root + '/dev')
+        vfio_time = run_timed(common + ['-m', 'vfio.migration.vfio_facts', '-a', module_args(root)], env, repeat)
+        print('%-34s %9d %9d %8.3fs %8.3fs %7.2f' % (name, size_facts['summary']['devices'], count_nodes(size_facts),
+                                                     vfio_time, setup_time, vfio_time / setup_time))
+    print('%-34s %9s %9d %9s %8.3fs   (target: ratio <= 1.0 on the large host)' % ('setup gather_subset=hardware', '',
+                                                                                  setup_nodes, '', setup_time))
+    vfio_payload = payload_time(common, 'vfio.migration.vfio_facts', module_args(host_dir), env, workdir, repeat)
+    setup_payload = payload_time(common, 'ansible.builtin.setup', setup_args, env, workdir, repeat)
+    ping_payload = payload_time(common, 'ansible.builtin.ping', '', env, workdir, repeat)
+    fixed = ping_time - ping_payload
+    print()
+    print('where the end-to-end time goes (fixed: ping end to end - its module process = %.3fs)' % fixed)
+    print('%-34s %9s %9s %9s' % ('', 'module', 'result', 'total'))
+    for name, total, payload in (('vfio_facts on the large host', vfio_time, vfio_payload),
+                                 ('setup gather_subset=hardware', setup_time, setup_payload)):
+        print('%-34s %8.3fs %8.3fs %8.3fs' % (name, payload, total - fixed - payload, total))
+    print('module: its process on the target alone (Ansible\'s payload run again by itself);')
+    print('result: the controller handling its result (total - fixed - module), which grows with the nodes')
     return 0
 
 
