@@ -42,7 +42,7 @@ integration_jobs := $(addprefix integration-,$(CORE_VERSIONS))
 
 help:
 	@echo "make demo         gather vfio facts from every simulated host and print a summary table"
-	@echo "make test         everything: matrix, lint, changelog lint, build, browser (+ test-kernel if VFIO_TEST_KERNEL=1)"
+	@echo "make test         everything: matrix, lint, changelog lint, build, browser (+ test-kernel if VFIO_TEST_KERNEL=1; =auto: if module or lane changed since its stamp)"
 	@echo "make matrix       integration on ansible-core $(filter-out $(NEWEST),$(CORE_VERSIONS)); units, sanity, integration on $(NEWEST)"
 	@echo "make sanity | units | integration [CORE=2.16] | lint | changelog-lint | build | sim | bench | test-kernel | clean"
 
@@ -108,7 +108,7 @@ units: prepare
 	$(call copy_collection,units)
 	cd $(call coll,units) && $(call ansible_test,$(NEWEST)) units --venv --python $(PY_VERSION) --color no
 	if ls tests/sim/test_*.py >/dev/null 2>&1; then \
-	  cd $(call coll,units) && $(call bin,core-$(NEWEST))/python -m pytest -q -p no:cacheprovider tests/sim; fi
+	  cd $(call coll,units) && $(call bin,core-$(NEWEST))/python -m pytest -q -p no:cacheprovider tests/sim tests/kernel; fi
 
 sanity: prepare
 	$(call copy_collection,sanity)
@@ -153,7 +153,12 @@ test-kernel:
 
 test: prepare
 	$(MAKE) --no-print-directory --keep-going -j$(JOBS) --output-sync=target units sanity $(integration_jobs) lint changelog-lint build browser
-	if [ "$${VFIO_TEST_KERNEL:-0}" = 1 ]; then $(MAKE) --no-print-directory test-kernel; fi
+	case "$${VFIO_TEST_KERNEL:-0}" in \
+	  1) $(MAKE) --no-print-directory test-kernel ;; \
+	  auto) $(PYTHON) tests/kernel/stamp.py check || $(MAKE) --no-print-directory test-kernel ;; \
+	  0) ;; \
+	  *) echo "kernel lane: VFIO_TEST_KERNEL=$$VFIO_TEST_KERNEL is not 0, 1 or auto, not run" ;; \
+	esac
 	@echo "make test: all passed"
 
 bench: $(VENVS)/core-$(NEWEST)/.stamp

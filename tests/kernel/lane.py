@@ -35,6 +35,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, 'tests', 'captures'))
 
 import truth as truthmod  # noqa: E402  (tests/captures/truth.py)
+import stamp as stampmod  # noqa: E402  (tests/kernel/stamp.py)
 
 # Kernel modules the scenario needs inside the guest (dependencies are added from modinfo).
 GUEST_MODULES = ['nvme', 'e1000e', 'igb', 'vfio', 'vfio_iommu_type1', 'vfio-pci', 'mdev']
@@ -123,6 +124,22 @@ def resolve_packages(series):
         'kbuild': kbuild.group(1),
         'source': 'linux-source-' + series,
     }
+
+
+_APT_UPDATED = []
+
+
+def apt_update():
+    """`apt-get update`, at most once a run: stale lists name kernels the mirror no longer has."""
+    if _APT_UPDATED:
+        return False
+    _APT_UPDATED.append(True)
+    if os.geteuid() != 0:
+        print('NOTE not root: cannot refresh the apt lists (run apt-get update as root)')
+        return False
+    run(['apt-get', 'update', '-qq'], stdin=subprocess.DEVNULL,
+        env=dict(os.environ, DEBIAN_FRONTEND='noninteractive'))
+    return True
 
 
 def fetch(pkgs, debdir):
@@ -647,21 +664,41 @@ def main(argv=None):
     args = ap.parse_args(argv)
     timer = Timer()
     failures = {}
+    releases = {}
     t_all = time.monotonic()
+    try:
+        verified = stampmod.current()  # what this run tests: the tree as it is now
+    except stampmod.StampError as exc:
+        print('NOTE no digest of module and lane (%s): the stamp will not be written' % exc)
+        verified = None
     with timer.stage('qemu', 'find QEMU'):
         qemu, igb = find_qemu(args.cache)
-        print('[qemu] %s%s' % (out(qemu[:1] + ['--version']).splitlines()[0],
-                               ', with igb' if igb else ', no igb'))
+        qemu_version = out(qemu[:1] + ['--version']).splitlines()[0]
+        print('[qemu] %s%s' % (qemu_version, ', with igb' if igb else ', no igb'))
     for series in [s.strip() for s in args.kernels.split(',') if s.strip()]:
         kdir = os.path.join(args.cache, 'kernels', series)
         workdir = os.path.join(args.out, series)
         os.makedirs(workdir, exist_ok=True)
         try:
             with timer.stage(series, 'resolve packages'):
-                pkgs = resolve_packages(series)
+                try:
+                    pkgs = resolve_packages(series)
+                except LaneError:
+                    if not apt_update():
+                        raise
+                    pkgs = resolve_packages(series)
                 print('[%s] kernel %s' % (series, pkgs['release']))
             with timer.stage(series, 'download'):
-                debs = fetch(pkgs, os.path.join(args.cache, 'debs'))
+                try:
+                    debs = fetch(pkgs, os.path.join(args.cache, 'debs'))
+                except subprocess.CalledProcessError:
+                    # the lists name a kernel the mirror dropped: refresh them, resolve again
+                    if not apt_update():
+                        raise
+                    pkgs = resolve_packages(series)
+                    print('[%s] apt lists refreshed: kernel %s' % (series, pkgs['release']))
+                    debs = fetch(pkgs, os.path.join(args.cache, 'debs'))
+            releases[series] = pkgs['release']
             if os.path.exists(os.path.join(kdir, '.unpacked')) and \
                     open(os.path.join(kdir, '.unpacked')).read() != pkgs['release']:
                 os.unlink(os.path.join(kdir, '.unpacked'))
@@ -715,9 +752,35 @@ def main(argv=None):
     print('total %.1fs' % (time.monotonic() - t_all))
     for series, why in sorted(failures.items()):
         print('kernel %s: FAILED (%s)' % (series, why))
-    kernels = [s for s in args.kernels.split(',') if s.strip()]
+    kernels = [s.strip() for s in args.kernels.split(',') if s.strip()]
     print('%d passed, %d failed' % (len(kernels) - len(failures), len(failures)))
-    return 1 if failures else 0
+    if failures:
+        return 1
+    write_stamp(verified, kernels, releases,
+                '%s, %s' % (qemu_version, 'with igb' if igb else 'no igb'))
+    return 0
+
+
+def write_stamp(verified, kernels, releases, qemu):
+    """Record a passing run of every default series in tests/kernel/verified.txt, unless the
+    module or lane changed while it ran."""
+    missing = [s for s in stampmod.DEFAULT_SERIES if s not in kernels]
+    if missing:
+        print('stamp not written: series %s not run' % ', '.join(missing))
+        return
+    if verified is None:
+        return
+    try:
+        now = stampmod.current()
+    except stampmod.StampError as exc:
+        print('stamp not written: %s' % exc)
+        return
+    if now[0] != verified[0]:
+        print('stamp not written: module or lane changed during the run')
+        return
+    path = stampmod.write(verified[0], verified[1],
+                          ', '.join('%s (%s)' % (s, releases[s]) for s in kernels), qemu)
+    print('stamp: %s %s' % (os.path.relpath(path, REPO), verified[0]))
 
 
 if __name__ == '__main__':

@@ -21,10 +21,12 @@ command -v gcc-12 >/dev/null || need+=(gcc-12)
 command -v make >/dev/null || need+=(make)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
 [ -x /usr/bin/python3 ] || need+=(python3)
+# Missing lists (a fresh machine) are fetched here; lists too old to name a kernel the mirror
+# still has are refreshed by lane.py when a download fails. Root, no questions, no stdin.
 if [ ${#need[@]} -gt 0 ] || [ -z "$(apt-cache pkgnames linux-source- 2>/dev/null)" ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  [ ${#need[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt-get update -qq </dev/null
+  [ ${#need[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${need[@]}" </dev/null >/dev/null
 fi
 echo "host tools ready in $(( $(date +%s) - t0 ))s ($(qemu-system-x86_64 --version | head -n 1))"
 
