@@ -23,7 +23,8 @@ sys.path.insert(0, HERE)
 import simhost  # noqa: E402  pylint: disable=wrong-import-position
 
 HOST_FILES = sorted(glob.glob(os.path.join(HERE, 'hosts', '*.yml')))
-HOSTS = [os.path.splitext(os.path.basename(p))[0] for p in HOST_FILES]
+# host names in name order (sorting the file names would put mtty-612-b.yml before mtty-612.yml)
+HOSTS = sorted(os.path.splitext(os.path.basename(p))[0] for p in HOST_FILES)
 
 # deliberately dangling or looping links of hosts/broken-links.yml, relative to sys/devices
 BROKEN_LINKS = {
@@ -83,8 +84,8 @@ def rid(addr):
 
 def test_library_has_the_hosts_the_project_needs():
     assert len(HOSTS) >= 12
-    for host in ('t4-a', 't4-b', 't4-c', 'a100-sriov', 'cx6-a', 'cx6-b', 'gvtg', 's390', 'hisi',
-                 'qat', 'mtty-612', 'mtty-61', 'gpu-pt', 'empty', 'hostile', 'broken-links'):
+    for host in ('t4-a', 't4-b', 't4-c', 't4-d', 'a100-sriov', 'cx6-a', 'cx6-b', 'gvtg', 's390', 'hisi',
+                 'qat', 'mtty-612', 'mtty-612-b', 'mtty-61', 'gpu-pt', 'empty', 'hostile', 'broken-links'):
         assert host in HOSTS
 
 
