@@ -212,13 +212,9 @@ def _a100_with_vfs(host, device, running, free, names):
     host.module('nvidia', version='550.54.16', taint='POE')
     host.pci('0000:41:00.0', '10de', device, subvendor='10de', subdevice='145f', cls='030200', driver='nvidia',
              module='nvidia', totalvfs=32, numvfs=len(running) + free, group=49)
-    index = 0
-    for ident in running:
-        _nvidia_vf(host, '0000:41:%02x.%d' % (1 + index // 8, index % 8), '0000:41:00.0', ident, [])
-        index += 1
-    for _ in range(free):
-        _nvidia_vf(host, '0000:41:%02x.%d' % (1 + index // 8, index % 8), '0000:41:00.0', 0, names)
-        index += 1
+    for index, ident in enumerate(list(running) + [0] * free):
+        _nvidia_vf(host, '0000:41:%02x.%d' % (1 + index // 8, index % 8), '0000:41:00.0', ident,
+                   [] if ident else names)
     return dict((t['type'], t['available_instances']) for t in facts_of(host)['mdev_types'])
 
 
