@@ -10,16 +10,41 @@ The GPU is an SR-IOV PF; each VF has ``nvidia/creatable_vgpu_types`` (a table
 ``ID : name``, e.g. ``1414 : NVIDIA H200X-1-18C``) and ``nvidia/current_vgpu_type``
 (``0`` when none).  A VF with a current type is a device of kind ``nvidia_vgpu``; the
 free VFs are capacity, counted per PF and type id into ``mdev_types`` entries.
+
+A VF lists what can still be created *on the GPU*, not on that VF: while the GPU has frame
+buffer left, every free VF lists the type, and only once it is used up do they all stop.  So
+the free VFs that list a type are an upper bound on how many more fit; where the board and the
+profile are known (time-sliced ``<board>-<N><series>`` profiles have N GiB of frame buffer, so
+a board of B GiB runs ``max_instance = B // N`` of them) the count is capped by what the frame
+buffer still holds: ``max_instance`` minus the instances of that type already running on the
+GPU, or less when other sizes run beside it (mixed-size mode).
 """
 
 from __future__ import annotations
+
+import re
 
 from ansible_collections.vfio.migration.plugins.module_utils._capability import capability
 from ansible_collections.vfio.migration.plugins.module_utils._pci import (
     NVIDIA_VENDOR, cdev_of, device_record, numa)
 from ansible_collections.vfio.migration.plugins.module_utils._versions import vendor_attributes
 
-__all__ = ['parse_creatable', 'scan']
+__all__ = ['BOARD_FRAMEBUFFER_GIB', 'max_instance', 'parse_creatable', 'profile_framebuffer', 'room', 'scan']
+
+# Frame buffer (GiB) that vGPU profiles share, by PCI device id of the physical GPU (the PF).
+# Only boards whose profile table is known: NVIDIA vGPU user guide, "Virtual GPU Types for
+# Supported GPUs" (A100 PCIe 40GB and A100 SXM4 40GB: A100-4C max 10, -5C 8, -8C 5, -10C 4,
+# -20C 2, -40C 1 per GPU).
+BOARD_FRAMEBUFFER_GIB = {
+    '20f1': 40,   # A100 PCIe 40GB
+    '20b0': 40,   # A100 SXM4 40GB
+}
+
+# "NVIDIA A100-4C": board, frame buffer in GiB, series.  MIG-backed profiles name a slice count
+# too ("NVIDIA A100-1-5C", "NVIDIA H200X-1-18C"); their limit is the MIG layout, not the frame
+# buffer, so they are left unbounded here.
+_PROFILE = re.compile(r'^(?:NVIDIA|GRID)\s+(\S+)-([0-9]+)([A-Z]+)$')
+_MIG_BOARD = re.compile(r'-[0-9]+$')
 
 
 def parse_creatable(text):
@@ -31,6 +56,43 @@ def parse_creatable(text):
         if sep and ident.isdigit():
             types.append((str(int(ident)), name.strip()))
     return types
+
+
+def profile_framebuffer(name):
+    """Frame buffer in GiB of a time-sliced vGPU profile name, or None (MIG-backed, unknown)."""
+    match = _PROFILE.match((name or '').strip())
+    if match is None or _MIG_BOARD.search(match.group(1)):
+        return None
+    size = int(match.group(2))
+    return size or None
+
+
+def max_instance(device, name):
+    """How many vGPUs of profile ``name`` a GPU with PCI device id ``device`` runs at most, or None."""
+    board = BOARD_FRAMEBUFFER_GIB.get(device or '')
+    size = profile_framebuffer(name)
+    if board is None or size is None or size > board:
+        return None
+    return board // size
+
+
+def room(device, name, same, running):
+    """How many more vGPUs of profile ``name`` fit on a GPU, or None when that is not known.
+
+    :param device: the PF's PCI device id.
+    :param same: how many vGPUs of this type the GPU runs.
+    :param running: names of all the vGPU types the GPU runs, one per instance (None where the
+        name is unknown).
+    """
+    limit = max_instance(device, name)
+    if limit is None:
+        return None
+    sizes = [profile_framebuffer(other) for other in running]
+    if None in sizes:
+        # a running type of unknown size: count only this type against its max_instance
+        return max(limit - same, 0)
+    free = BOARD_FRAMEBUFFER_GIB[device] - sum(sizes)
+    return max(min(limit - same, free // profile_framebuffer(name)), 0)
 
 
 def scan(ctx, other_vfs, functions):
@@ -98,14 +160,24 @@ def scan(ctx, other_vfs, functions):
             cdev=cdev_of(ctx, real),
         ))
 
+    running = {}   # pf -> type ids its VFs run, one per instance
+    for _name, _real, _driver, _driver_dir, pf, ident in used:
+        running.setdefault(pf, []).append(ident)
+
     types = []
     for (pf, ident) in sorted(free, key=lambda k: (k[0], int(k[1]))):
         driver, driver_dir = drivers[pf]
+        available = free[(pf, ident)]
+        on_gpu = running.get(pf, [])
+        fits = room((functions[pf]['pci'] or {}).get('device'), names[(pf, ident)], on_gpu.count(ident),
+                    [names.get((pf, other)) for other in on_gpu])
+        if fits is not None:
+            available = min(available, fits)
         type_id = 'nvidia-' + ident
         module = ctx.versions.module_of(driver, driver_dir)
         version, source = ctx.versions.resolve(driver, module, type_id)
         types.append({
-            'available_instances': free[(pf, ident)],
+            'available_instances': available,
             'description': None,
             'device_api': 'vfio-pci',
             'driver': driver,

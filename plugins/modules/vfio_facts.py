@@ -17,7 +17,8 @@ description:
     (C(/sys/bus/mdev/devices)), NVIDIA vGPUs on SR-IOV VFs (C(nvidia/current_vgpu_type)), and s390 vfio-ccw and
     vfio-ap mdevs."
   - Capacity is reported as C(mdev_types) (supported mdev types with their C(available_instances), and NVIDIA
-    SR-IOV vGPU types counted over the free VFs) and C(sriov) (SR-IOV PFs with their total and enabled VFs).
+    SR-IOV vGPU types counted over the free VFs and what the GPU's frame buffer still holds) and C(sriov)
+    (SR-IOV PFs with their total and enabled VFs).
   - Each device and type carries a C(software_version) with the place it came from, a migration verdict from a
     table of the kernel's VFIO drivers with a reason, and a C(fingerprint) over the compatibility-relevant fields,
     so that identical devices on different hosts share it.
@@ -380,7 +381,10 @@ ansible_facts:
             available_instances:
               description:
                 - How many more instances can be created now (live; creating one type may drop others to 0).
-                - For SR-IOV vGPU types, the number of VFs without a current type that list this type as creatable.
+                - For SR-IOV vGPU types, the number of VFs without a current type that list this type as creatable
+                  (a VF lists what the GPU can still create, so this is an upper bound), capped, for boards whose frame
+                  buffer the module knows (A100 40GB), by the profile's C(max_instance) minus the vGPUs already using
+                  the GPU's frame buffer.
               returned: always
               type: int
               sample: 16

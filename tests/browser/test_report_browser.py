@@ -34,6 +34,8 @@ TARGET = os.path.join(ROOT, 'tests', 'integration', 'targets', 'role_report')
 KNOWN_BAD = ('t4-a', 't4-b')
 KNOWN_BAD_REASON = 'NVIDIA vGPU migrates only between identical host driver versions'
 KNOWN_GOOD = ('cx6-b', 'cx6-a')
+# t4-a is full like t4-c, its twin; t4-d has the same offer and a free GPU: the place to go instead.
+KNOWN_INSTEAD = (('t4-a', 't4-c'), ('t4-a', 't4-d'))
 
 
 def _collections_path():
@@ -118,6 +120,11 @@ def test_matrix_has_a_cell_per_host_pair_with_the_json_verdict(report):
             assert ('ok' if verdicts[(source, destination)] else 'bad') in css.split(), (source, destination)
     assert pair(model, *KNOWN_GOOD)['compatible'] is True
     assert pair(model, *KNOWN_BAD)['compatible'] is False
+    full, instead = KNOWN_INSTEAD
+    assert pair(model, *full)['compatible'] is False
+    assert pair(model, *instead)['compatible'] is True
+    css = dict(((source, destination), c) for source, destination, c in cells)
+    assert 'bad' in css[full].split() and 'ok' in css[instead].split()
 
 
 def test_hover_shows_the_reasons_of_an_incompatible_pair(report):

@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
+from fractions import Fraction
 
 try:
     import yaml
@@ -515,14 +516,28 @@ def _norm_vgpu(ctx, value, field, num):
         used = sum(1 for t in current.values() if t == tid)
         if tid in maxes and used > maxes[tid]:
             ctx.fail(field + '.current', '%d VFs use type %d but max is %d' % (used, tid, maxes[tid]))
+    share = sum((Fraction(1, maxes[t]) for t in current.values() if t in maxes), Fraction(0))
+    if share > 1:
+        ctx.fail(field + '.current', 'the vGPUs in current need more than the whole GPU (by max)')
     return {'types': types, 'max': maxes, 'current': current, 'creatable': creatable,
             'params': ctx.text(spec.get('params'), field + '.params', '')}
+
+
+def _vgpu_fits(vgpu, tid):
+    """Whether the GPU can still hold one more vGPU of type ``tid``.  A VF lists what can still
+    be created on the GPU: type ``t`` with ``max[t]`` takes 1/max[t] of the frame buffer, and
+    the vGPUs already created (of any type with a max) use their share of it."""
+    if tid not in vgpu['max']:
+        return True
+    used = sum((Fraction(1, vgpu['max'][t]) for t in vgpu['current'].values() if t in vgpu['max']), Fraction(0))
+    return used + Fraction(1, vgpu['max'][tid]) <= 1
 
 
 def _apply_vgpu(ctx, vgpu, vfs, field):
     """Set each VF's current and creatable types.  Default creatable rule (time-sliced vGPU,
     one size per GPU unless mixed-size mode is on): a free VF lists every type while nothing
-    runs; once VFs run a type it lists only the running types that still have room."""
+    runs; once VFs run a type it lists only the running types, and only while the GPU's frame
+    buffer still holds another one (so once it is used up, free VFs list nothing)."""
     current = vgpu['current']
     running = sorted(set(t for t in current.values() if t))
     for vf in vfs:
@@ -534,9 +549,7 @@ def _apply_vgpu(ctx, vgpu, vfs, field):
             vf['vgpu_creatable'] = []
         else:
             pool = running or sorted(vgpu['types'])
-            vf['vgpu_creatable'] = [
-                t for t in pool
-                if t not in vgpu['max'] or sum(1 for c in current.values() if c == t) < vgpu['max'][t]]
+            vf['vgpu_creatable'] = [t for t in pool if _vgpu_fits(vgpu, t)]
         if vf['vgpu_current'] and not vf['driver']:
             ctx.fail('%s.current.%d' % (field, i), 'a VF with a vGPU type needs a driver (e.g. nvidia_vgpu_vfio)')
 

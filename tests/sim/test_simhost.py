@@ -23,7 +23,8 @@ sys.path.insert(0, HERE)
 import simhost  # noqa: E402  pylint: disable=wrong-import-position
 
 HOST_FILES = sorted(glob.glob(os.path.join(HERE, 'hosts', '*.yml')))
-HOSTS = [os.path.splitext(os.path.basename(p))[0] for p in HOST_FILES]
+# host names in name order (sorting the file names would put mtty-612-b.yml before mtty-612.yml)
+HOSTS = sorted(os.path.splitext(os.path.basename(p))[0] for p in HOST_FILES)
 
 # deliberately dangling or looping links of hosts/broken-links.yml, relative to sys/devices
 BROKEN_LINKS = {
@@ -83,8 +84,8 @@ def rid(addr):
 
 def test_library_has_the_hosts_the_project_needs():
     assert len(HOSTS) >= 12
-    for host in ('t4-a', 't4-b', 't4-c', 'a100-sriov', 'cx6-a', 'cx6-b', 'gvtg', 's390', 'hisi',
-                 'qat', 'mtty-612', 'mtty-61', 'gpu-pt', 'empty', 'hostile', 'broken-links'):
+    for host in ('t4-a', 't4-b', 't4-c', 't4-d', 'a100-sriov', 'cx6-a', 'cx6-b', 'gvtg', 's390', 'hisi',
+                 'qat', 'mtty-612', 'mtty-612-b', 'mtty-61', 'gpu-pt', 'empty', 'hostile', 'broken-links'):
         assert host in HOSTS
 
 
@@ -471,6 +472,37 @@ def test_cli_build_and_check(tmp_path):
     assert run.returncode == 0 and '%d host description(s) valid' % len(HOST_FILES) in run.stdout
 
 
+def _vgpu_creatable(tmp_path, current, total=12):
+    """Build one A100 with ``total`` VFs running ``current`` ({vf index: type}); return the type
+    ids each free VF lists."""
+    desc = {'host': 'fb', 'kernel': '6.8.0-45-generic', 'pci': [{
+        'addr': '17:00.0', 'id': '10de:20f1', 'class': '030200', 'driver': 'nvidia',
+        'sriov': {'total': str(total), 'offset': '4', 'vf': {'driver': 'nvidia_vgpu_vfio'}},
+        'vgpu': {'types': {'468': 'NVIDIA A100-4C', '471': 'NVIDIA A100-10C'},
+                 'max': {'468': '10', '471': '4'},
+                 'current': dict((str(i), str(t)) for i, t in current.items())}}]}
+    root = simhost.build_host(desc, str(tmp_path))
+    pf = pci_functions(root)['0000:17:00.0']
+    lists = []
+    for i in range(total):
+        vf = os.path.realpath('%s/virtfn%d' % (pf, i))
+        if read(vf + '/nvidia/current_vgpu_type') == '0\n':
+            lists.append([line.split(':')[0].strip() for line in read(vf + '/nvidia/creatable_vgpu_types').splitlines()[1:]])
+    return lists
+
+
+def test_nvidia_sriov_free_vfs_list_a_type_only_while_the_gpu_holds_another(tmp_path):
+    # a VF lists what can still be created on the GPU: with 9 of 10 A100-4C the 3 free VFs list it,
+    # with 10 (the frame buffer used up) they list nothing
+    assert _vgpu_creatable(tmp_path / 'a', dict((i, 468) for i in range(9))) == [['468']] * 3
+    assert _vgpu_creatable(tmp_path / 'b', dict((i, 468) for i in range(10))) == [[]] * 2
+    # nothing runs: every type on every free VF
+    assert _vgpu_creatable(tmp_path / 'c', {}, total=2) == [['468', '471']] * 2
+    # mixed sizes share the frame buffer: 2 x 10C + 4 x 4C = 36 of 40 GiB leaves room for a 4C only
+    assert _vgpu_creatable(tmp_path / 'd', {0: 471, 1: 471, 2: 468, 3: 468, 4: 468, 5: 468}, total=8) == [['468']] * 2
+    assert _vgpu_creatable(tmp_path / 'e', {0: 471, 1: 471, 2: 468}, total=4) == [['468', '471']]
+
+
 def test_large_host_small_variant(tmp_path):
     desc = simhost.large_description(pfs=2, vfs_per_pf=4, mdev_parents=2, types_per_parent=3, instances=5,
                                      processes=12, host='mini')
@@ -549,6 +581,10 @@ def broken(change):
     (lambda d: d['pci'][0].update(mdev=None, sriov={'total': '4', 'vf': {'driver': 'nvidia_vgpu_vfio'}},
                                   vgpu={'types': {'468': 'NVIDIA A100-4C'}, 'current': {'0': '469'}}),
      'pci[0000:3b:00.0].vgpu.current.0', 'type 469 is not listed'),
+    (lambda d: d['pci'][0].update(mdev=None, sriov={'total': '4', 'vf': {'driver': 'nvidia_vgpu_vfio'}},
+                                  vgpu={'types': {'468': 'NVIDIA A100-4C', '473': 'NVIDIA A100-40C'},
+                                        'max': {'468': '10', '473': '1'}, 'current': {'0': '468', '1': '473'}}),
+     'pci[0000:3b:00.0].vgpu.current', 'more than the whole GPU'),
     (lambda d: (d['pci'][0]['mdev']['types'].update({'nvidia-222': {'max': '16'}}),
                 d['pci'][0]['mdev']['instances'].append({'type': 'nvidia-222'})),
      'pci[0000:3b:00.0].mdev.instances', 'one vGPU type per physical GPU'),

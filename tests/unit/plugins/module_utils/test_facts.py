@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 
+from ansible_collections.vfio.migration.plugins.module_utils import _nvidia
 from ansible_collections.vfio.migration.plugins.module_utils._facts import gather
 from ansible_collections.vfio.migration.plugins.module_utils._profile import fingerprint
 
@@ -205,6 +206,56 @@ def test_nvidia_sriov_vgpu(host):
     assert facts['mdev_types'][0]['fingerprint'] == vgpu['fingerprint']
     assert facts['sriov'][0]['pf'] == '0000:41:00.0'
     assert facts['warnings'] == []
+
+
+def _a100_with_vfs(host, device, running, free, names):
+    host.module('nvidia', version='550.54.16', taint='POE')
+    host.pci('0000:41:00.0', '10de', device, subvendor='10de', subdevice='145f', cls='030200', driver='nvidia',
+             module='nvidia', totalvfs=32, numvfs=len(running) + free, group=49)
+    for index, ident in enumerate(list(running) + [0] * free):
+        _nvidia_vf(host, '0000:41:%02x.%d' % (1 + index // 8, index % 8), '0000:41:00.0', ident,
+                   [] if ident else names)
+    return dict((t['type'], t['available_instances']) for t in facts_of(host)['mdev_types'])
+
+
+def test_nvidia_sriov_vgpu_capacity_is_what_the_frame_buffer_still_holds(host):
+    # 16 free VFs all list A100-4C (a VF lists what the GPU can still create), but an A100 40GB
+    # runs at most 10 A100-4C and 4 already run: 6 more fit, not 16.
+    assert _a100_with_vfs(host, '20f1', ['468'] * 4, 16, [('468', 'NVIDIA A100-4C')]) == {'nvidia-468': 6}
+
+
+def test_nvidia_sriov_vgpu_capacity_on_an_empty_gpu(host):
+    # nothing runs: every type is listed on all 20 free VFs; each is capped by its max_instance
+    names = [('468', 'NVIDIA A100-4C'), ('471', 'NVIDIA A100-10C'), ('473', 'NVIDIA A100-40C')]
+    assert _a100_with_vfs(host, '20f1', [], 20, names) == {'nvidia-468': 10, 'nvidia-471': 4, 'nvidia-473': 1}
+
+
+def test_nvidia_sriov_vgpu_capacity_with_mixed_sizes(host):
+    # mixed-size mode: 2 x A100-10C (20 GiB) and 1 x A100-4C (4 GiB) leave 16 GiB: four more 4C (not
+    # 10 - 1 = 9) and one more 10C (not 4 - 2 = 2), though all 10 free VFs list both
+    names = [('468', 'NVIDIA A100-4C'), ('471', 'NVIDIA A100-10C')]
+    assert _a100_with_vfs(host, '20f1', ['471', '471', '468'], 10, names) == {'nvidia-468': 4, 'nvidia-471': 1}
+
+
+def test_nvidia_sriov_vgpu_capacity_stays_an_upper_bound_when_max_instance_is_unknown(host):
+    # a board the module has no frame buffer size for, and a MIG-backed profile: free VFs count
+    assert _a100_with_vfs(host, '2330', ['468'] * 4, 16, [('468', 'NVIDIA A100-4C')]) == {'nvidia-468': 16}
+
+
+def test_nvidia_sriov_vgpu_capacity_for_mig_backed_profiles_is_the_vf_count(host):
+    assert _a100_with_vfs(host, '20f1', ['500'], 7, [('500', 'NVIDIA A100-1-5C')]) == {'nvidia-500': 7}
+
+
+def test_nvidia_profile_framebuffer_and_max_instance():
+    assert [_nvidia.profile_framebuffer(n) for n in (
+        'NVIDIA A100-4C', 'GRID T4-16Q', 'NVIDIA A100-1-5C', 'NVIDIA H200X-1-18C', 'NVIDIA A100-0C', 'odd', None)] == [
+        4, 16, None, None, None, None, None]
+    assert [_nvidia.max_instance('20f1', 'NVIDIA A100-%dC' % n) for n in (4, 5, 8, 10, 20, 40, 80)] == [
+        10, 8, 5, 4, 2, 1, None]
+    assert _nvidia.max_instance('2330', 'NVIDIA H100-4C') is None
+    assert _nvidia.room('20f1', 'NVIDIA A100-4C', 10, ['NVIDIA A100-4C'] * 10) == 0
+    assert _nvidia.room('20f1', 'NVIDIA A100-4C', 4, ['NVIDIA A100-4C'] * 4 + [None]) == 6
+    assert _nvidia.room('20f1', 'NVIDIA A100-1-5C', 0, []) is None
 
 
 def test_nvidia_sriov_vgpu_on_a_vfio_variant_driver(host):

@@ -19,7 +19,7 @@ from ansible_collections.vfio.migration.plugins.module_utils._facts import gathe
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 SIM = os.path.join(REPO, 'tests', 'sim')
 HOST_FILES = sorted(glob.glob(os.path.join(SIM, 'hosts', '*.yml')))
-HOSTS = [os.path.splitext(os.path.basename(path))[0] for path in HOST_FILES]
+HOSTS = sorted(os.path.splitext(os.path.basename(path))[0] for path in HOST_FILES)
 
 
 def _simhost():
@@ -52,7 +52,8 @@ def by_id(vfio):
 
 def test_the_library_has_the_promised_hosts():
     assert len(HOSTS) >= 12
-    for name in ('t4-a', 't4-b', 't4-c', 'a100-sriov', 'cx6-a', 'gvtg', 's390', 'hisi', 'empty'):
+    for name in ('t4-a', 't4-b', 't4-c', 't4-d', 'a100-sriov', 'cx6-a', 'gvtg', 's390', 'hisi', 'empty',
+                 'mtty-612-b'):
         assert name in HOSTS
 
 
@@ -89,6 +90,25 @@ def test_t4_hosts_identical_but_for_driver_version(facts):
     assert collections.Counter(d['type'] for d in a['devices']) == {'nvidia-230': 4, 'nvidia-234': 1}
 
 
+def test_t4_d_is_t4_a_with_a_free_gpu(facts):
+    a, d = facts('t4-a'), facts('t4-d')
+    # the same offer (types, driver): devices of t4-a match types of t4-d by fingerprint
+    assert set(t['fingerprint'] for t in d['mdev_types']) == set(t['fingerprint'] for t in a['mdev_types'])
+    assert set(dev['fingerprint'] for dev in d['devices']) <= set(dev['fingerprint'] for dev in a['devices'])
+    free = dict(((t['parent'], t['type']), t['available_instances']) for t in d['mdev_types'])
+    assert free == {('0000:3b:00.0', 'nvidia-222'): 0, ('0000:3b:00.0', 'nvidia-230'): 14,
+                    ('0000:3b:00.0', 'nvidia-234'): 0, ('0000:af:00.0', 'nvidia-222'): 16,
+                    ('0000:af:00.0', 'nvidia-230'): 16, ('0000:af:00.0', 'nvidia-234'): 1}
+    assert sorted(dev['in_use']['vm'] for dev in d['devices']) == ['web-41', 'web-42']
+
+
+def test_mtty_612_b_has_free_ports(facts):
+    a, b = facts('mtty-612'), facts('mtty-612-b')
+    assert [(t['type'], t['available_instances']) for t in b['mdev_types']] == [('mtty-1', 23), ('mtty-2', 11)]
+    assert [t['fingerprint'] for t in b['mdev_types']] == [t['fingerprint'] for t in a['mdev_types']]
+    assert [(dev['type'], dev['in_use']['vm']) for dev in b['devices']] == [('mtty-1', 'serial-02')]
+
+
 def test_cx6_a_variant_and_plain_vfio(facts):
     vfio = facts('cx6-a')
     capable = collections.Counter((d['driver'], d['migration']['capable']) for d in vfio['devices'])
@@ -115,7 +135,8 @@ def test_a100_sriov_vgpu(facts):
     assert all(d['software_version'] == '550.90.05' and d['software_version_source'] == 'module'
                for d in vfio['devices'])
     (vtype,) = vfio['mdev_types']
-    assert (vtype['type'], vtype['kind'], vtype['available_instances']) == ('nvidia-468', 'nvidia_vgpu', 16)
+    # 16 free VFs list A100-4C, but the GPU holds 10 and 4 run: 6 more fit
+    assert (vtype['type'], vtype['kind'], vtype['available_instances']) == ('nvidia-468', 'nvidia_vgpu', 6)
     assert vtype['fingerprint'] == vfio['devices'][0]['fingerprint']
     assert vfio['sriov'][0]['totalvfs'] == 20
 
