@@ -217,8 +217,8 @@ def main():
         vfio_time = run_timed(common + ['-m', 'vfio.migration.vfio_facts', '-a', module_args(root)], env, repeat)
         print('%-34s %9d %9d %8.3fs %8.3fs %7.2f' % (name, size_facts['summary']['devices'], count_nodes(size_facts),
                                                      vfio_time, setup_time, vfio_time / setup_time))
-    print('%-34s %9s %9d %9s %8.3fs   (target: ratio <= 1.0 on the large host)' % ('setup gather_subset=hardware', '',
-                                                                                  setup_nodes, '', setup_time))
+    print('%-34s %9s %9d %9s %8.3fs   (target: ratio <= 1.0 on the large host)'
+          % ('setup gather_subset=hardware', '', setup_nodes, '', setup_time))
     vfio_payload = payload_time(common, 'vfio.migration.vfio_facts', module_args(host_dir), env, workdir, repeat)
     setup_payload = payload_time(common, 'ansible.builtin.setup', setup_args, env, workdir, repeat)
     ping_payload = payload_time(common, 'ansible.builtin.ping', '', env, workdir, repeat)
