@@ -28,7 +28,9 @@ from ansible_collections.vfio.migration.plugins.plugin_utils._gc import gc_pause
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError
-from ansible_collections.vfio.migration.plugins.plugin_utils._placement import Matcher, _tag, merge_reasons
+from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import offer_signature, usable
+from ansible_collections.vfio.migration.plugins.plugin_utils._placement import (
+    Matcher, Shares, _share_reason, _tag, merge_reasons)
 
 __all__ = ['compat_matrix', 'class_verdict', 'build_models']
 
@@ -67,14 +69,26 @@ class _Demand(object):
 
 
 class _Offer(object):
-    """A host's pools, aggregated by key: ``keys``, ``caps``, ``reps``."""
+    """A host's pools, aggregated by key: ``keys``, ``caps``, ``reps``.
 
-    __slots__ = ('keys', 'caps', 'reps')
+    Pools that share a parent's capacity are not aggregated: ``shared`` lists them one by
+    one (``[pool key, slots, pool]``), ``layout`` is their :class:`Shares` with each
+    share's budget left (indices counted after ``keys``), or None when there are none.
+    """
+
+    __slots__ = ('keys', 'caps', 'reps', 'shared', 'layout', '_sig')
 
     def __init__(self, model=None, pools=None, caps=None):
-        self.keys, self.caps, self.reps = [], {}, {}
-        for pool in (model.pools if model is not None else pools):
-            left = pool.capacity if caps is None else caps.get(pool.id, pool.capacity)
+        self.keys, self.caps, self.reps, self.shared = [], {}, {}, []
+        self.layout = None
+        self._sig = None
+        pools = model.pools if model is not None else pools
+        items, state = usable(pools, caps)
+        for pool, left in items:
+            if pool.share is not None:
+                if left > 0:
+                    self.shared.append([pool.key, left, pool])
+                continue
             if left <= 0:
                 continue
             if pool.key not in self.caps:
@@ -82,12 +96,55 @@ class _Offer(object):
                 self.reps[pool.key] = pool
                 self.caps[pool.key] = 0
             self.caps[pool.key] += left
+        if self.shared:
+            self._sig = offer_signature(pools, caps)
+            self.layout = Shares([(None, 0)] * len(self.keys) + [(e[2].share, e[2].weight) for e in self.shared])
+            rooms = dict((share, room) for share, (room, _lock) in state.items())
+            self.layout.rooms = [rooms[share] for share in self.layout.shares]
 
     def signature(self):
+        if self._sig is not None:
+            return self._sig
         return tuple(sorted(self.caps.items(), key=repr))
 
+    def pool_keys(self):
+        """Every pool key offered (aggregated or shared) with a representative pool."""
+        if not self.shared:
+            return self.reps
+        out = dict(self.reps)
+        for pk, _left, pool in self.shared:
+            out.setdefault(pk, pool)
+        return out
+
+    def entries(self):
+        """``(pool key, slots, representative pool)`` per matching index: aggregated keys, then shared pools."""
+        out = [(pk, self.caps[pk], self.reps[pk]) for pk in self.keys]
+        out.extend((pk, left, pool) for pk, left, pool in self.shared)
+        return out
+
     def total(self):
-        return sum(self.caps.values())
+        return sum(self.caps.values()) + sum(e[1] for e in self.shared)
+
+
+def _match(demand, compat, caps, layout=None):
+    """Match every device of ``demand`` (its keys' compatible pool indices in ``compat``):
+    ``(matcher, devices placed, {device key: devices left over})``."""
+    adj, owner = [], []
+    for dk in demand.keys:
+        for _copy in range(demand.counts[dk]):
+            adj.append(compat[dk])
+            owner.append(dk)
+    matcher = Matcher(adj, caps, layout)
+    placed = 0
+    for i in range(len(adj)):
+        if adj[i] and matcher.add(i):
+            placed += 1
+    left = {}
+    if placed < demand.total:
+        for i, dk in enumerate(owner):
+            if matcher.assign[i] < 0:
+                left[dk] = left.get(dk, 0) + 1
+    return matcher, placed, left
 
 
 class _Verdicts(object):
@@ -124,6 +181,8 @@ class _Verdicts(object):
         """
         if not demand.total:
             return {'compatible': True, 'placements': 0, 'unplaced': []}
+        if offer.shared:
+            return self._shared_verdict(demand, offer, osig)
         compat = {}
         single = True
         cache = self.lists
@@ -144,22 +203,9 @@ class _Verdicts(object):
                 need[j] = need.get(j, 0) + demand.counts[dk]
             if all(need[j] <= offer.caps[offer.keys[j]] for j in need):
                 return {'compatible': True, 'placements': demand.total, 'unplaced': []}
-        adj, owner = [], []
-        for dk in demand.keys:
-            for _copy in range(demand.counts[dk]):
-                adj.append(compat[dk])
-                owner.append(dk)
-        matcher = Matcher(adj, [offer.caps[pk] for pk in offer.keys])
-        placed = 0
-        for i in range(len(adj)):
-            if adj[i] and matcher.add(i):
-                placed += 1
-        if placed == demand.total:
+        matcher, placed, left = _match(demand, compat, [offer.caps[pk] for pk in offer.keys])
+        if not left:
             return {'compatible': True, 'placements': placed, 'unplaced': []}
-        left = {}
-        for i, dk in enumerate(owner):
-            if matcher.assign[i] < 0:
-                left[dk] = left.get(dk, 0) + 1
         unplaced = []
         for dk in demand.keys:
             if dk not in left:
@@ -189,6 +235,53 @@ class _Verdicts(object):
                     self.reason_lists[key] = reasons
             unplaced.append({'source': rep.id, 'vm': rep.vm, 'type': rep.record.get('type'),
                              'count': left[dk], 'reasons': reasons})
+        return {'compatible': False, 'placements': placed, 'unplaced': unplaced}
+
+
+    def _shared_verdict(self, demand, offer, osig):
+        """:meth:`verdict` for an offer with pools that share a parent's capacity: those are
+        matched one by one (their parents' budgets checked where each path ends)."""
+        entries = offer.entries()
+        compat = {}
+        for dk in demand.keys:
+            ok = self.lists.get((dk, osig, 'shared')) if osig is not None else None
+            if ok is None:
+                rep = demand.reps[dk]
+                ok = [j for j, (pk, left, pool) in enumerate(entries) if self.compatible(dk, rep, pk, pool)]
+                ok.sort(key=lambda j: (entries[j][1], j))
+                if osig is not None:
+                    self.lists[(dk, osig, 'shared')] = ok
+            compat[dk] = ok
+        caps = [e[1] for e in entries]
+        matcher, placed, left = _match(demand, compat, caps, offer.layout)
+        if not left:
+            return {'compatible': True, 'placements': placed, 'unplaced': []}
+        pools = [e[2] for e in entries]
+        unplaced = []
+        for dk in demand.keys:
+            if dk not in left:
+                continue
+            rep = demand.reps[dk]
+            reasons, seen = [], set()
+            for j in compat[dk]:
+                pk = entries[j][0]
+                why = matcher.blocked(j) if len(matcher.holders[j]) < caps[j] else None
+                if why is not None:
+                    reasons.append(_share_reason(matcher, pools, j, why))
+                    continue
+                if pk in seen:
+                    continue
+                seen.add(pk)
+                total = sum(e[1] for e in entries if e[0] == pk)
+                reasons.append({'candidate': pools[j].id, 'candidates': 1, 'rule': 'capacity',
+                                'field': 'capacity', 'source': demand.counts[dk], 'destination': total,
+                                'message': 'compatible, but the %d slot(s) of this kind on the destination '
+                                           'are needed by the other devices placed there' % total})
+            for pk, pool in offer.pool_keys().items():
+                if not self.compatible(dk, rep, pk, pool):
+                    reasons.extend(self.refusals(dk, rep, pk, pool))
+            unplaced.append({'source': rep.id, 'vm': rep.vm, 'type': rep.record.get('type'),
+                             'count': left[dk], 'reasons': merge_reasons(reasons)})
         return {'compatible': False, 'placements': placed, 'unplaced': unplaced}
 
 
