@@ -97,6 +97,16 @@ class _Offer(object):
                 self.caps[pool.key] = 0
             self.caps[pool.key] += left
         if self.shared:
+            # canonical order (parents by what they offer, then pool keys): offers with one
+            # signature share the cached lists of compatible entry indices
+            groups = {}
+            for entry in self.shared:
+                groups.setdefault(entry[2].share, []).append(entry)
+            for items in groups.values():
+                items.sort(key=lambda e: (repr(e[0]), e[1]))
+            order = sorted(groups.values(), key=lambda items: (
+                state[items[0][2].share][0], repr([(e[0], e[1], e[2].weight) for e in items])))
+            self.shared = [e for items in order for e in items]
             self._sig = offer_signature(pools, caps)
             self.layout = Shares([(None, 0)] * len(self.keys) + [(e[2].share, e[2].weight) for e in self.shared])
             rooms = dict((share, room) for share, (room, _lock) in state.items())
