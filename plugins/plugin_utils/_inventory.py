@@ -57,7 +57,7 @@ except ImportError:  # pragma: no cover - the module side ships it
     _fingerprint = None
 
 __all__ = ['Demand', 'Pool', 'Share', 'HostModel', 'RecordKeyer', 'build_host', 'vm_label', 'offer_signature',
-           'share_state', 'shared_left', 'usable']
+           'share_state', 'shared_left', 'signature_of', 'usable']
 
 # Sub-records the profile (and so the fingerprint) covers.
 _COVERED = frozenset((
@@ -324,7 +324,7 @@ def offer_signature(pools, caps=None):
     are kept apart (key, slots, weight) with the share's budget left and kind, since two
     types on one parent are not the same offer as those types on two parents.
     """
-    agg, shared = {}, {}
+    agg, shared = {}, []
     items, state = usable(pools, caps)
     for pool, left in items:
         if left <= 0:
@@ -332,12 +332,21 @@ def offer_signature(pools, caps=None):
         if pool.share is None:
             agg[pool.key] = agg.get(pool.key, 0) + left
         else:
-            shared.setdefault(pool.share, []).append((pool.key, left, pool.weight))
+            shared.append((pool, left))
+    return signature_of(agg, shared, state)
+
+
+def signature_of(agg, shared, state):
+    """The signature of :func:`offer_signature` from its parts: ``agg`` (key -> slots of the
+    pools without a share), ``shared`` ([(shared pool, slots usable)]) and the share state."""
     sig = tuple(sorted(agg.items(), key=repr))
     if not shared:
         return sig
+    parents = {}
+    for pool, left in shared:
+        parents.setdefault(pool.share, []).append((pool.key, left, pool.weight))
     parents = tuple(sorted(((state[share][0], share.one_type, tuple(sorted(items, key=repr)))
-                            for share, items in shared.items()), key=repr))
+                            for share, items in parents.items()), key=repr))
     return (sig, ('shared', parents))
 
 

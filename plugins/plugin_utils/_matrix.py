@@ -28,7 +28,7 @@ from ansible_collections.vfio.migration.plugins.plugin_utils._gc import gc_pause
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError
-from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import offer_signature, usable
+from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import signature_of, usable
 from ansible_collections.vfio.migration.plugins.plugin_utils._placement import (
     Matcher, Shares, _share_reason, _tag, merge_reasons)
 
@@ -76,12 +76,11 @@ class _Offer(object):
     share's budget left (indices counted after ``keys``), or None when there are none.
     """
 
-    __slots__ = ('keys', 'caps', 'reps', 'shared', 'layout', '_sig')
+    __slots__ = ('keys', 'caps', 'reps', 'shared', '_layout', '_rooms', '_sig', '_entries', '_pool_keys', '_total')
 
     def __init__(self, model=None, pools=None, caps=None):
         self.keys, self.caps, self.reps, self.shared = [], {}, {}, []
-        self.layout = None
-        self._sig = None
+        self._sig = self._entries = self._pool_keys = self._total = self._layout = self._rooms = None
         pools = model.pools if model is not None else pools
         items, state = usable(pools, caps)
         for pool, left in items:
@@ -107,10 +106,16 @@ class _Offer(object):
             order = sorted(groups.values(), key=lambda items: (
                 state[items[0][2].share][0], repr([(e[0], e[1], e[2].weight) for e in items])))
             self.shared = [e for items in order for e in items]
-            self._sig = offer_signature(pools, caps)
-            self.layout = Shares([(None, 0)] * len(self.keys) + [(e[2].share, e[2].weight) for e in self.shared])
-            rooms = dict((share, room) for share, (room, _lock) in state.items())
-            self.layout.rooms = [rooms[share] for share in self.layout.shares]
+            self._sig = signature_of(self.caps, [(e[2], e[1]) for e in self.shared], state)
+            self._rooms = dict((share, room) for share, (room, _lock) in state.items())
+
+    @property
+    def layout(self):
+        """The :class:`Shares` of :meth:`entries` (shares with their budget left), or None."""
+        if self._layout is None and self.shared:
+            self._layout = Shares([(None, 0)] * len(self.keys) + [(e[2].share, e[2].weight) for e in self.shared])
+            self._layout.rooms = [self._rooms[share] for share in self._layout.shares]
+        return self._layout
 
     def signature(self):
         if self._sig is not None:
@@ -121,19 +126,54 @@ class _Offer(object):
         """Every pool key offered (aggregated or shared) with a representative pool."""
         if not self.shared:
             return self.reps
-        out = dict(self.reps)
-        for pk, _left, pool in self.shared:
-            out.setdefault(pk, pool)
-        return out
+        if self._pool_keys is None:
+            self._pool_keys = dict(self.reps)
+            for pk, _left, pool in self.shared:
+                self._pool_keys.setdefault(pk, pool)
+        return self._pool_keys
 
     def entries(self):
         """``(pool key, slots, representative pool)`` per matching index: aggregated keys, then shared pools."""
-        out = [(pk, self.caps[pk], self.reps[pk]) for pk in self.keys]
-        out.extend((pk, left, pool) for pk, left, pool in self.shared)
-        return out
+        if self._entries is None:
+            self._entries = [(pk, self.caps[pk], self.reps[pk]) for pk in self.keys]
+            self._entries.extend((pk, left, pool) for pk, left, pool in self.shared)
+        return self._entries
 
     def total(self):
-        return sum(self.caps.values()) + sum(e[1] for e in self.shared)
+        if self._total is None:
+            self._total = sum(self.caps.values()) + sum(e[1] for e in self.shared)
+        return self._total
+
+
+def _first_fit(demand, compat, caps, layout):
+    """True when every device of ``demand`` fits first-fit (device keys in order, each onto
+    its compatible entries in order) within ``caps`` and the shares of ``layout``: a quick yes
+    (an assignment that keeps every constraint); False says nothing."""
+    taken = [0] * len(caps)
+    used = [0] * len(layout.rooms)
+    kind = [-1] * len(layout.rooms)         # one_type shares: the entry whose type is placed
+    for dk in demand.keys:
+        need = demand.counts[dk]
+        for j in compat[dk]:
+            s = layout.of[j]
+            room = caps[j] - taken[j]
+            if s >= 0:
+                if layout.one_type[s] and kind[s] not in (-1, j):
+                    continue
+                room = min(room, (layout.rooms[s] - used[s]) // layout.weights[j])
+            if room <= 0:
+                continue
+            take = min(room, need)
+            taken[j] += take
+            if s >= 0:
+                used[s] += take * layout.weights[j]
+                kind[s] = j
+            need -= take
+            if not need:
+                break
+        if need:
+            return False
+    return True
 
 
 def _match(demand, compat, caps, layout=None):
@@ -263,6 +303,8 @@ class _Verdicts(object):
                     self.lists[(dk, osig, 'shared')] = ok
             compat[dk] = ok
         caps = [e[1] for e in entries]
+        if _first_fit(demand, compat, caps, offer.layout):
+            return {'compatible': True, 'placements': demand.total, 'unplaced': []}
         matcher, placed, left = _match(demand, compat, caps, offer.layout)
         if not left:
             return {'compatible': True, 'placements': placed, 'unplaced': []}
@@ -287,11 +329,17 @@ class _Verdicts(object):
                                 'field': 'capacity', 'source': demand.counts[dk], 'destination': total,
                                 'message': 'compatible, but the %d slot(s) of this kind on the destination '
                                            'are needed by the other devices placed there' % total})
-            for pk, pool in offer.pool_keys().items():
-                if not self.compatible(dk, rep, pk, pool):
-                    reasons.extend(self.refusals(dk, rep, pk, pool))
+            key = (dk, osig, demand.counts[dk], tuple((r['candidate'], r['destination'], r['message']) for r in reasons))
+            merged = self.reason_lists.get(key) if osig is not None else None
+            if merged is None:
+                for pk, pool in offer.pool_keys().items():
+                    if not self.compatible(dk, rep, pk, pool):
+                        reasons.extend(self.refusals(dk, rep, pk, pool))
+                merged = merge_reasons(reasons)
+                if osig is not None:
+                    self.reason_lists[key] = merged
             unplaced.append({'source': rep.id, 'vm': rep.vm, 'type': rep.record.get('type'),
-                             'count': left[dk], 'reasons': merge_reasons(reasons)})
+                             'count': left[dk], 'reasons': merged})
         return {'compatible': False, 'placements': placed, 'unplaced': unplaced}
 
 
