@@ -145,6 +145,11 @@ class _Offer(object):
         return self._total
 
 
+def _left_over(rep, count, reasons):
+    """An ``unplaced`` entry: a representative device, how many of its key are left, why."""
+    return {'source': rep.id, 'vm': rep.vm, 'type': rep.record.get('type'), 'count': count, 'reasons': reasons}
+
+
 def _first_fit(demand, compat, caps, layout):
     """True when every device of ``demand`` fits first-fit (device keys in order, each onto
     its compatible entries in order) within ``caps`` and the shares of ``layout``: a quick yes
@@ -283,8 +288,7 @@ class _Verdicts(object):
                 reasons = merge_reasons(reasons)
                 if key is not None:
                     self.reason_lists[key] = reasons
-            unplaced.append({'source': rep.id, 'vm': rep.vm, 'type': rep.record.get('type'),
-                             'count': left[dk], 'reasons': reasons})
+            unplaced.append(_left_over(rep, left[dk], reasons))
         return {'compatible': False, 'placements': placed, 'unplaced': unplaced}
 
 
@@ -338,8 +342,7 @@ class _Verdicts(object):
                 merged = merge_reasons(reasons)
                 if osig is not None:
                     self.reason_lists[key] = merged
-            unplaced.append({'source': rep.id, 'vm': rep.vm, 'type': rep.record.get('type'),
-                             'count': left[dk], 'reasons': merged})
+            unplaced.append(_left_over(rep, left[dk], merged))
         return {'compatible': False, 'placements': placed, 'unplaced': unplaced}
 
 
