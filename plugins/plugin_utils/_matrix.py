@@ -291,7 +291,6 @@ class _Verdicts(object):
             unplaced.append(_left_over(rep, left[dk], reasons))
         return {'compatible': False, 'placements': placed, 'unplaced': unplaced}
 
-
     def _shared_verdict(self, demand, offer, osig):
         """:meth:`verdict` for an offer with pools that share a parent's capacity: those are
         matched one by one (their parents' budgets checked where each path ends)."""

@@ -121,8 +121,8 @@ class Matcher(object):
                 continue
             seen.add(j)
             holders = self.holders[j]
-            if len(holders) < self.caps[j] and (self.shares is None or self.blocked(j) is None
-                                                 or self._free_share(j, seen)):
+            room = len(holders) < self.caps[j]
+            if room and (self.shares is None or self.blocked(j) is None or self._free_share(j, seen)):
                 holders.append(i)
                 self.assign[i] = j
                 return True
