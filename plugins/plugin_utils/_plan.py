@@ -8,7 +8,9 @@ Planning (``migration_plan``):
 
 1. Every VM with devices in use on a drained host must land, with all its devices, on one
    destination host that is not being drained, on slots compatible by the rules, within
-   the capacity that is left once the VMs planned before it have landed.
+   the capacity that is left once the VMs planned before it have landed (slots, and the
+   capacity the mdev types of one parent share: ``_Dest.left`` counts the slots taken per
+   pool, from which each share's budget left and an NVIDIA GPU's type follow).
 2. VMs are planned most constrained first: fewest destination hosts that could take them
    at the start, then most devices. Destination hosts are kept in buckets of identical
    remaining offer; a VM's fit is decided once per (VM profile, bucket), and the tightest
