@@ -14,7 +14,10 @@ description:
   - Takes the C(vfio) facts of an inventory and the hosts to empty (O(drain)) and assigns every VM that has
     devices in use on those hosts to one destination host that is not being drained, with all its devices
     on compatible slots (same rules and capacity accounting as P(vfio.migration.migration_check#filter)).
-  - Capacity is taken as VMs land, so two VMs never count on the same free slot.
+  - Capacity is taken as VMs land, so two VMs never count on the same free slot, nor on the same part of
+    a parent's shared capacity (an mdev instance created by one move uses up its share of the parent for
+    the moves after it, and once a move puts a vGPU type on an empty NVIDIA time-sliced GPU, later moves
+    can only add that type there).
   - VMs are planned most constrained first (fewest possible destinations); when some VMs are left over on a
     small instance, an exhaustive search looks for a plan that moves more of them (C(optimal) tells whether
     the plan is proven best).

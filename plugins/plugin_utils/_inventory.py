@@ -14,16 +14,26 @@ From one host's validated ``vfio`` facts the engine builds a :class:`HostModel`:
   ``device``  a free assignable device (a vfio-bound function or an mdev / vGPU instance
               with no holder), capacity 1; placing on it means using it.
   ``mdev``    an ``mdev_types`` entry, capacity ``available_instances``; placing means
-              creating an instance of that type on that parent. Capacity is **per type**, as
-              the kernel reports it: on NVIDIA time-sliced GPUs creating one type usually
-              drops the other types of that parent to 0, which the next facts show; a plan
-              that puts two *different* types on one still-empty time-sliced parent can
-              therefore be optimistic (the facts carry no per-parent limit to model it).
+              creating an instance of that type on that parent. The types of one parent
+              share the parent's capacity (see *shared parent capacity* below).
   ``vf``      an SR-IOV PF that can create ``totalvfs - numvfs`` more VFs; the new VF's
               profile is that of a vfio-bound sibling VF of the same PF when there is one,
               else the PF's ids with ``sriov_vf_device`` (or the known PF -> VF id table
               below), the host's kernel release as version (in-tree variant drivers) and an
               unknown migration capability.
+
+Shared parent capacity: the kernel reports ``available_instances`` per type, but the types
+of one parent draw on one resource (NVIDIA frame buffer, mtty ports, the GVT-g aperture).
+When a parent offers two or more types, its pools get a :class:`Share`: the new instances
+``n_t`` placed on the parent must satisfy ``sum_t n_t / available_instances_t <= 1``. That is
+exact for one type and conservative for a mix whenever ``available = floor(free / size_t)``
+(mtty: ``n1 + 2 n2 <= 21`` always holds when ``n1/21 + n2/10 <= 1``). The arithmetic is in
+integers: the share's ``total`` is the least common multiple of the types' available
+instances and a pool's ``weight`` is ``total // available``. NVIDIA time-sliced vGPU on mdev
+(``kind`` ``mdev``, ``driver`` ``nvidia``) runs one vGPU type per physical GPU, so its share
+is ``one_type``: the new instances on that parent are all of one type (a GPU with instances
+already running offers only their type, so this matters on an empty GPU). NVIDIA vGPU on
+SR-IOV VFs (``kind`` ``nvidia_vgpu``) is left per type.
 
 Every record carries a *key* = (fingerprint, values of the non-profile fields the rules
 read): records with equal keys get equal verdicts, which is what lets the comparison
@@ -31,6 +41,8 @@ cache and the fleet matrix work per profile instead of per device.
 """
 
 from __future__ import annotations
+
+import math
 
 try:
     import jmespath  # noqa: F401  pylint: disable=unused-import
@@ -44,7 +56,8 @@ try:
 except ImportError:  # pragma: no cover - the module side ships it
     _fingerprint = None
 
-__all__ = ['Demand', 'Pool', 'HostModel', 'RecordKeyer', 'build_host', 'vm_label']
+__all__ = ['Demand', 'Pool', 'Share', 'HostModel', 'RecordKeyer', 'build_host', 'vm_label', 'offer_signature',
+           'share_state', 'shared_left', 'signature_of', 'usable']
 
 # Sub-records the profile (and so the fingerprint) covers.
 _COVERED = frozenset((
@@ -219,12 +232,34 @@ class Demand(object):
         self.id = record['id']
 
 
+class Share(object):
+    """The capacity the mdev types of one parent share (see the module docstring).
+
+    ``total`` is the whole budget; each pool of the share takes its ``weight`` per new
+    instance. ``one_type``: the new instances on the parent must all be of one type.
+    """
+
+    __slots__ = ('parent', 'total', 'one_type')
+
+    def __init__(self, parent, total, one_type):
+        self.parent = parent
+        self.total = total
+        self.one_type = one_type
+
+    def __repr__(self):
+        return 'Share(%r, %d%s)' % (self.parent, self.total, ', one_type' if self.one_type else '')
+
+
 class Pool(object):
-    """Destination slots of one profile: a free device, an mdev type, or a PF's spare VFs."""
+    """Destination slots of one profile: a free device, an mdev type, or a PF's spare VFs.
 
-    __slots__ = ('id', 'kind', 'record', 'key', 'capacity', 'destination', 'type', 'action')
+    ``share`` is the :class:`Share` of the pool's parent (or None: the pool's capacity is
+    its own) and ``weight`` what one slot of it takes from that share.
+    """
 
-    def __init__(self, ident, kind, record, key, capacity, destination, action):
+    __slots__ = ('id', 'kind', 'record', 'key', 'capacity', 'destination', 'type', 'action', 'share', 'weight')
+
+    def __init__(self, ident, kind, record, key, capacity, destination, action, share=None, weight=0):
         self.id = ident
         self.kind = kind
         self.record = record
@@ -233,6 +268,86 @@ class Pool(object):
         self.destination = destination
         self.type = record.get('type')
         self.action = action
+        self.share = share
+        self.weight = weight
+
+
+def share_state(pools, caps=None):
+    """``{share: (budget left, pool id it is locked to or None)}`` for the shares of ``pools``.
+
+    ``caps`` (pool id -> slots left, as a plan carries them) says what was taken: each slot
+    taken from a shared pool took its weight from the share, and on a ``one_type`` share it
+    locks the parent to that pool's type. With ``caps`` None nothing is taken.
+    """
+    state = {}
+    for pool in pools:
+        share = pool.share
+        if share is None:
+            continue
+        room, lock = state.get(share, (share.total, None))
+        taken = 0 if caps is None else pool.capacity - caps.get(pool.id, pool.capacity)
+        if taken > 0:
+            room -= taken * pool.weight
+            if share.one_type:
+                lock = pool.id
+        state[share] = (room, lock)
+    return state
+
+
+def shared_left(pool, left, state):
+    """Slots of a shared ``pool`` usable on their own, given ``left`` and the share's state."""
+    room, lock = state[pool.share]
+    if lock is not None and lock != pool.id:
+        return 0
+    return min(left, room // pool.weight)
+
+
+def usable(pools, caps=None):
+    """``([(pool, slots usable)], share state)``: each pool with what is left of it (``caps``,
+    pool id -> slots left, None for full pools) and, for a shared pool, no more than its
+    share allows on its own (see :func:`shared_left`); the state as :func:`share_state`."""
+    out, state = [], None
+    for pool in pools:
+        left = pool.capacity if caps is None else caps.get(pool.id, pool.capacity)
+        if pool.share is not None:
+            if state is None:
+                state = share_state(pools, caps)
+            left = shared_left(pool, left, state)
+        out.append((pool, left))
+    return out, state
+
+
+def offer_signature(pools, caps=None):
+    """Hashable: pool keys with their capacities (``caps``: what is left), ids dropped.
+
+    Pools without a share are summed per key, as before; the shared pools of each parent
+    are kept apart (key, slots, weight) with the share's budget left and kind, since two
+    types on one parent are not the same offer as those types on two parents.
+    """
+    agg, shared = {}, []
+    items, state = usable(pools, caps)
+    for pool, left in items:
+        if left <= 0:
+            continue
+        if pool.share is None:
+            agg[pool.key] = agg.get(pool.key, 0) + left
+        else:
+            shared.append((pool, left))
+    return signature_of(agg, shared, state)
+
+
+def signature_of(agg, shared, state):
+    """The signature of :func:`offer_signature` from its parts: ``agg`` (key -> slots of the
+    pools without a share), ``shared`` ([(shared pool, slots usable)]) and the share state."""
+    sig = tuple(sorted(agg.items(), key=repr))
+    if not shared:
+        return sig
+    parents = {}
+    for pool, left in shared:
+        parents.setdefault(pool.share, []).append((pool.key, left, pool.weight))
+    parents = tuple(sorted(((state[share][0], share.one_type, tuple(sorted(items, key=repr)))
+                            for share, items in parents.items()), key=repr))
+    return (sig, ('shared', parents))
 
 
 def vm_label(device):
@@ -285,12 +400,9 @@ class HostModel(object):
         return self._demand_sig
 
     def offer_signature(self):
-        """Hashable: pool keys with their capacities (ids dropped)."""
+        """Hashable: pool keys with their capacities (ids dropped), shares kept apart."""
         if self._offer_sig is None:
-            agg = {}
-            for pool in self.pools:
-                agg[pool.key] = agg.get(pool.key, 0) + pool.capacity
-            self._offer_sig = tuple(sorted(agg.items(), key=repr))
+            self._offer_sig = offer_signature(self.pools)
         return self._offer_sig
 
     def device_count(self):
@@ -329,6 +441,18 @@ def _new_vf_record(entry, siblings, kernel_release):
     return record
 
 
+def _share(parent, pools):
+    """Give the mdev type pools of one parent their :class:`Share` and weights."""
+    total = 1
+    for pool in pools:
+        total = total // math.gcd(total, pool.capacity) * pool.capacity
+    one_type = all(p.record.get('kind', 'mdev') == 'mdev' and p.record.get('driver') == 'nvidia' for p in pools)
+    share = Share(parent, total, one_type)
+    for pool in pools:
+        pool.share = share
+        pool.weight = total // pool.capacity
+
+
 def build_host(name, facts, keyer, validate=True):
     """The :class:`HostModel` of host ``name`` (facts validated unless ``validate`` is false)."""
     if validate:
@@ -345,11 +469,18 @@ def build_host(name, facts, keyer, validate=True):
             model.vms.setdefault(vm_key, []).append(Demand(device, key(device), vm_label(device), vm_key))
         else:
             model.pools.append(Pool(device['id'], 'device', device, key(device), 1, device['id'], 'use'))
+    by_type_parent = {}
     for entry in facts.get('mdev_types') or ():
         avail = entry.get('available_instances') or 0
         if avail > 0:
-            model.pools.append(Pool('%s/%s' % (entry['parent'], entry['type']), 'mdev', entry, key(entry), avail,
-                                    entry['parent'], 'create_mdev'))
+            pool = Pool('%s/%s' % (entry['parent'], entry['type']), 'mdev', entry, key(entry), avail,
+                        entry['parent'], 'create_mdev')
+            model.pools.append(pool)
+            if entry.get('kind', 'mdev') != 'nvidia_vgpu':
+                by_type_parent.setdefault(entry['parent'], []).append(pool)
+    for parent, pools in by_type_parent.items():
+        if len(pools) > 1:
+            _share(parent, pools)
     kernel_release = (facts.get('host') or {}).get('kernel_release')
     for entry in facts.get('sriov') or ():
         total, num = entry.get('totalvfs'), entry.get('numvfs')

@@ -28,7 +28,9 @@ from ansible_collections.vfio.migration.plugins.plugin_utils._gc import gc_pause
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError
-from ansible_collections.vfio.migration.plugins.plugin_utils._placement import Matcher, _tag, merge_reasons
+from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import signature_of, usable
+from ansible_collections.vfio.migration.plugins.plugin_utils._placement import (
+    Matcher, Shares, _share_reason, _tag, merge_reasons)
 
 __all__ = ['compat_matrix', 'class_verdict', 'build_models']
 
@@ -67,14 +69,25 @@ class _Demand(object):
 
 
 class _Offer(object):
-    """A host's pools, aggregated by key: ``keys``, ``caps``, ``reps``."""
+    """A host's pools, aggregated by key: ``keys``, ``caps``, ``reps``.
 
-    __slots__ = ('keys', 'caps', 'reps')
+    Pools that share a parent's capacity are not aggregated: ``shared`` lists them one by
+    one (``[pool key, slots, pool]``), ``layout`` is their :class:`Shares` with each
+    share's budget left (indices counted after ``keys``), or None when there are none.
+    """
+
+    __slots__ = ('keys', 'caps', 'reps', 'shared', '_layout', '_rooms', '_sig', '_entries', '_pool_keys', '_total')
 
     def __init__(self, model=None, pools=None, caps=None):
-        self.keys, self.caps, self.reps = [], {}, {}
-        for pool in (model.pools if model is not None else pools):
-            left = pool.capacity if caps is None else caps.get(pool.id, pool.capacity)
+        self.keys, self.caps, self.reps, self.shared = [], {}, {}, []
+        self._sig = self._entries = self._pool_keys = self._total = self._layout = self._rooms = None
+        pools = model.pools if model is not None else pools
+        items, state = usable(pools, caps)
+        for pool, left in items:
+            if pool.share is not None:
+                if left > 0:
+                    self.shared.append([pool.key, left, pool])
+                continue
             if left <= 0:
                 continue
             if pool.key not in self.caps:
@@ -82,12 +95,111 @@ class _Offer(object):
                 self.reps[pool.key] = pool
                 self.caps[pool.key] = 0
             self.caps[pool.key] += left
+        if self.shared:
+            # canonical order (parents by what they offer, then pool keys): offers with one
+            # signature share the cached lists of compatible entry indices
+            groups = {}
+            for entry in self.shared:
+                groups.setdefault(entry[2].share, []).append(entry)
+            for items in groups.values():
+                items.sort(key=lambda e: (repr(e[0]), e[1]))
+            order = sorted(groups.values(), key=lambda items: (
+                state[items[0][2].share][0], repr([(e[0], e[1], e[2].weight) for e in items])))
+            self.shared = [e for items in order for e in items]
+            self._sig = signature_of(self.caps, [(e[2], e[1]) for e in self.shared], state)
+            self._rooms = dict((share, room) for share, (room, _lock) in state.items())
+
+    @property
+    def layout(self):
+        """The :class:`Shares` of :meth:`entries` (shares with their budget left), or None."""
+        if self._layout is None and self.shared:
+            self._layout = Shares([(None, 0)] * len(self.keys) + [(e[2].share, e[2].weight) for e in self.shared])
+            self._layout.rooms = [self._rooms[share] for share in self._layout.shares]
+        return self._layout
 
     def signature(self):
+        if self._sig is not None:
+            return self._sig
         return tuple(sorted(self.caps.items(), key=repr))
 
+    def pool_keys(self):
+        """Every pool key offered (aggregated or shared) with a representative pool."""
+        if not self.shared:
+            return self.reps
+        if self._pool_keys is None:
+            self._pool_keys = dict(self.reps)
+            for pk, _left, pool in self.shared:
+                self._pool_keys.setdefault(pk, pool)
+        return self._pool_keys
+
+    def entries(self):
+        """``(pool key, slots, representative pool)`` per matching index: aggregated keys, then shared pools."""
+        if self._entries is None:
+            self._entries = [(pk, self.caps[pk], self.reps[pk]) for pk in self.keys]
+            self._entries.extend((pk, left, pool) for pk, left, pool in self.shared)
+        return self._entries
+
     def total(self):
-        return sum(self.caps.values())
+        if self._total is None:
+            self._total = sum(self.caps.values()) + sum(e[1] for e in self.shared)
+        return self._total
+
+
+def _left_over(rep, count, reasons):
+    """An ``unplaced`` entry: a representative device, how many of its key are left, why."""
+    return {'source': rep.id, 'vm': rep.vm, 'type': rep.record.get('type'), 'count': count, 'reasons': reasons}
+
+
+def _first_fit(demand, compat, caps, layout):
+    """True when every device of ``demand`` fits first-fit (device keys in order, each onto
+    its compatible entries in order) within ``caps`` and the shares of ``layout``: a quick yes
+    (an assignment that keeps every constraint); False says nothing."""
+    taken = [0] * len(caps)
+    used = [0] * len(layout.rooms)
+    kind = [-1] * len(layout.rooms)         # one_type shares: the entry whose type is placed
+    for dk in demand.keys:
+        need = demand.counts[dk]
+        for j in compat[dk]:
+            s = layout.of[j]
+            room = caps[j] - taken[j]
+            if s >= 0:
+                if layout.one_type[s] and kind[s] not in (-1, j):
+                    continue
+                room = min(room, (layout.rooms[s] - used[s]) // layout.weights[j])
+            if room <= 0:
+                continue
+            take = min(room, need)
+            taken[j] += take
+            if s >= 0:
+                used[s] += take * layout.weights[j]
+                kind[s] = j
+            need -= take
+            if not need:
+                break
+        if need:
+            return False
+    return True
+
+
+def _match(demand, compat, caps, layout=None):
+    """Match every device of ``demand`` (its keys' compatible pool indices in ``compat``):
+    ``(matcher, devices placed, {device key: devices left over})``."""
+    adj, owner = [], []
+    for dk in demand.keys:
+        for _copy in range(demand.counts[dk]):
+            adj.append(compat[dk])
+            owner.append(dk)
+    matcher = Matcher(adj, caps, layout)
+    placed = 0
+    for i in range(len(adj)):
+        if adj[i] and matcher.add(i):
+            placed += 1
+    left = {}
+    if placed < demand.total:
+        for i, dk in enumerate(owner):
+            if matcher.assign[i] < 0:
+                left[dk] = left.get(dk, 0) + 1
+    return matcher, placed, left
 
 
 class _Verdicts(object):
@@ -124,6 +236,8 @@ class _Verdicts(object):
         """
         if not demand.total:
             return {'compatible': True, 'placements': 0, 'unplaced': []}
+        if offer.shared:
+            return self._shared_verdict(demand, offer, osig)
         compat = {}
         single = True
         cache = self.lists
@@ -144,22 +258,9 @@ class _Verdicts(object):
                 need[j] = need.get(j, 0) + demand.counts[dk]
             if all(need[j] <= offer.caps[offer.keys[j]] for j in need):
                 return {'compatible': True, 'placements': demand.total, 'unplaced': []}
-        adj, owner = [], []
-        for dk in demand.keys:
-            for _copy in range(demand.counts[dk]):
-                adj.append(compat[dk])
-                owner.append(dk)
-        matcher = Matcher(adj, [offer.caps[pk] for pk in offer.keys])
-        placed = 0
-        for i in range(len(adj)):
-            if adj[i] and matcher.add(i):
-                placed += 1
-        if placed == demand.total:
+        matcher, placed, left = _match(demand, compat, [offer.caps[pk] for pk in offer.keys])
+        if not left:
             return {'compatible': True, 'placements': placed, 'unplaced': []}
-        left = {}
-        for i, dk in enumerate(owner):
-            if matcher.assign[i] < 0:
-                left[dk] = left.get(dk, 0) + 1
         unplaced = []
         for dk in demand.keys:
             if dk not in left:
@@ -187,8 +288,60 @@ class _Verdicts(object):
                 reasons = merge_reasons(reasons)
                 if key is not None:
                     self.reason_lists[key] = reasons
-            unplaced.append({'source': rep.id, 'vm': rep.vm, 'type': rep.record.get('type'),
-                             'count': left[dk], 'reasons': reasons})
+            unplaced.append(_left_over(rep, left[dk], reasons))
+        return {'compatible': False, 'placements': placed, 'unplaced': unplaced}
+
+    def _shared_verdict(self, demand, offer, osig):
+        """:meth:`verdict` for an offer with pools that share a parent's capacity: those are
+        matched one by one (their parents' budgets checked where each path ends)."""
+        entries = offer.entries()
+        compat = {}
+        for dk in demand.keys:
+            ok = self.lists.get((dk, osig, 'shared')) if osig is not None else None
+            if ok is None:
+                rep = demand.reps[dk]
+                ok = [j for j, (pk, left, pool) in enumerate(entries) if self.compatible(dk, rep, pk, pool)]
+                ok.sort(key=lambda j: (entries[j][1], j))
+                if osig is not None:
+                    self.lists[(dk, osig, 'shared')] = ok
+            compat[dk] = ok
+        caps = [e[1] for e in entries]
+        if _first_fit(demand, compat, caps, offer.layout):
+            return {'compatible': True, 'placements': demand.total, 'unplaced': []}
+        matcher, placed, left = _match(demand, compat, caps, offer.layout)
+        if not left:
+            return {'compatible': True, 'placements': placed, 'unplaced': []}
+        pools = [e[2] for e in entries]
+        unplaced = []
+        for dk in demand.keys:
+            if dk not in left:
+                continue
+            rep = demand.reps[dk]
+            reasons, seen = [], set()
+            for j in compat[dk]:
+                pk = entries[j][0]
+                why = matcher.blocked(j) if len(matcher.holders[j]) < caps[j] else None
+                if why is not None:
+                    reasons.append(_share_reason(matcher, pools, j, why))
+                    continue
+                if pk in seen:
+                    continue
+                seen.add(pk)
+                total = sum(e[1] for e in entries if e[0] == pk)
+                reasons.append({'candidate': pools[j].id, 'candidates': 1, 'rule': 'capacity',
+                                'field': 'capacity', 'source': demand.counts[dk], 'destination': total,
+                                'message': 'compatible, but the %d slot(s) of this kind on the destination '
+                                           'are needed by the other devices placed there' % total})
+            key = (dk, osig, demand.counts[dk], tuple((r['candidate'], r['destination'], r['message']) for r in reasons))
+            merged = self.reason_lists.get(key) if osig is not None else None
+            if merged is None:
+                for pk, pool in offer.pool_keys().items():
+                    if not self.compatible(dk, rep, pk, pool):
+                        reasons.extend(self.refusals(dk, rep, pk, pool))
+                merged = merge_reasons(reasons)
+                if osig is not None:
+                    self.reason_lists[key] = merged
+            unplaced.append(_left_over(rep, left[dk], merged))
         return {'compatible': False, 'placements': placed, 'unplaced': unplaced}
 
 

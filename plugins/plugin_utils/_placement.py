@@ -17,28 +17,103 @@ packing problem; the engine searches VM subsets depth-first, most constrained VM
 nodes: ``optimal`` in the result says whether the search finished (it does for every
 realistic single host).
 
+Shared parent capacity (``Pool.share``, see ``_inventory``): the mdev types of one parent
+draw on one budget, and NVIDIA time-sliced GPUs take new instances of one type only. An
+augmenting path changes one pool's count only, +1 at the pool it ends on (the swaps along
+it keep every other pool's count), so the matcher checks the share there and nowhere
+else. Augmenting paths alone can miss an assignment (freeing a parent's budget can take
+moving a device off that parent, which a path ending elsewhere does not do), so when the
+path ends on a pool its share blocks, the matcher first tries to move devices off the
+share's other pools along paths of their own; and when no path is found at all, a bounded
+exact search re-assigns every placed device (exact for the small instances a host pair
+is; beyond its budget the answer can only be a "no" too many). Every answer keeps within
+the shares: the engine never promises a destination more than its parents can hold. The
+VM subset search above still picks whole VMs.
+
 Every device left over gets, per candidate slot profile, why it was refused: the rules
-that said no, ``capacity`` (compatible but taken by other placed devices), or
-``vm_atomicity`` (another device of its VM has no place).
+that said no, ``capacity`` (compatible but taken by other placed devices, or by what they
+use of a parent's shared capacity), or ``vm_atomicity`` (another device of its VM has no
+place).
 """
 
 from __future__ import annotations
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import Pool
+from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import Pool, Share, usable
 
-__all__ = ['Matcher', 'place', 'Placement', 'with_capacity', 'merge_reasons']
+__all__ = ['Matcher', 'Shares', 'place', 'Placement', 'with_capacity', 'merge_reasons']
+
+
+class Shares(object):
+    """Which pools (by index) share a parent's capacity: ``of`` pool -> share index or -1,
+    ``weights`` per pool, and per share its ``members``, budget ``rooms`` and ``one_type``."""
+
+    __slots__ = ('of', 'weights', 'members', 'rooms', 'one_type', 'shares')
+
+    def __init__(self, entries):
+        """``entries``: per pool index, ``(Share or None, weight)``; the budget is the share's total."""
+        self.of, self.weights, self.members, self.rooms, self.one_type, self.shares = [], [], [], [], [], []
+        index = {}
+        for j, (share, weight) in enumerate(entries):
+            if share is None:
+                self.of.append(-1)
+                self.weights.append(0)
+                continue
+            s = index.get(share)
+            if s is None:
+                s = index[share] = len(self.shares)
+                self.shares.append(share)
+                self.members.append([])
+                self.rooms.append(share.total)
+                self.one_type.append(share.one_type)
+            self.of.append(s)
+            self.weights.append(weight)
+            self.members[s].append(j)
+
+    @classmethod
+    def of_pools(cls, pools):
+        """The layout of ``pools``, or None when none of them shares a parent's capacity."""
+        if all(p.share is None for p in pools):
+            return None
+        return cls([(p.share, p.weight) for p in pools])
 
 
 class Matcher(object):
-    """Incremental b-matching of demands to pools (Kuhn's augmenting paths with capacities)."""
+    """Incremental b-matching of demands to pools (Kuhn's augmenting paths with capacities),
+    within the parents' shared capacity when ``shares`` (a :class:`Shares`) is given."""
 
-    __slots__ = ('adj', 'caps', 'assign', 'holders')
+    __slots__ = ('adj', 'caps', 'assign', 'holders', 'shares', 'exact_left')
 
-    def __init__(self, adj, caps):
+    def __init__(self, adj, caps, shares=None):
         self.adj = adj                          # demand index -> [pool index]
         self.caps = caps                        # pool index -> capacity
         self.assign = [-1] * len(adj)           # demand -> pool
         self.holders = [[] for _slot in caps]       # pool -> [demand]
+        self.shares = shares
+        self.exact_left = 50000                 # steps of exact search (shares only) this matcher may still take
+
+    def share_used(self, s):
+        """``(budget used, {pool index: count})`` of share ``s`` in the current matching."""
+        shares = self.shares
+        used, counts = 0, {}
+        for m in shares.members[s]:
+            count = len(self.holders[m])
+            if count:
+                used += count * shares.weights[m]
+                counts[m] = count
+        return used, counts
+
+    def blocked(self, j):
+        """Why pool ``j`` cannot take one more slot within its share: None, ``budget`` or ``one_type``."""
+        shares = self.shares
+        s = shares.of[j] if shares is not None else -1
+        if s < 0:
+            return None
+        used, counts = self.share_used(s)
+        if shares.one_type[s] and any(m != j for m in counts):
+            return 'one_type'
+        if used + shares.weights[j] > shares.rooms[s]:
+            return 'budget'
+        return None
 
     def _augment(self, i, seen):
         for j in self.adj[i]:
@@ -46,7 +121,8 @@ class Matcher(object):
                 continue
             seen.add(j)
             holders = self.holders[j]
-            if len(holders) < self.caps[j]:
+            room = len(holders) < self.caps[j]
+            if room and (self.shares is None or self.blocked(j) is None or self._free_share(j, seen)):
                 holders.append(i)
                 self.assign[i] = j
                 return True
@@ -58,16 +134,82 @@ class Matcher(object):
                     return True
         return False
 
+    def _free_share(self, j, seen):
+        """Move devices off the other pools of ``j``'s share (each along an augmenting path of
+        its own) until ``j`` can take one more; the state is unchanged when that fails."""
+        shares = self.shares
+        snap = None
+        for m in shares.members[shares.of[j]]:
+            if m == j or m in seen or not self.holders[m]:
+                continue
+            seen.add(m)
+            for k in list(self.holders[m]):
+                if snap is None:
+                    snap = self.snapshot()
+                if self._augment(k, seen):
+                    self.holders[m].remove(k)
+                    if self.blocked(j) is None:
+                        return True
+        if snap is not None:
+            self.restore(snap)
+        return False
+
     def add(self, i):
-        """Place demand ``i`` (re-routing others as needed); False when no augmenting path exists."""
-        return self._augment(i, set())
+        """Place demand ``i`` (re-routing others as needed); False when no augmenting path exists
+        (and, with shares, when a bounded exact search finds no assignment either)."""
+        if self._augment(i, set()):
+            return True
+        return self.shares is not None and self.exact_left > 0 and self._reassign(i)
+
+    def _reassign(self, i, budget=2000):
+        """Exact search (depth first, fewest options first, at most ``budget`` steps, and no
+        more than the matcher's ``exact_left``) for an assignment of every placed demand and
+        ``i`` within capacities and shares: the augmenting paths cannot trade one parent's
+        budget for another's, this can."""
+        todo = [k for k, j in enumerate(self.assign) if j >= 0] + [i]
+        if not self.adj[i]:
+            return False
+        budget = min(budget, self.exact_left)
+        todo.sort(key=lambda k: (len(self.adj[k]), k))
+        snap = self.snapshot()
+        for k in todo:
+            if self.assign[k] >= 0:
+                self.holders[self.assign[k]].remove(k)
+                self.assign[k] = -1
+        steps = [0]
+
+        def visit(pos):
+            if pos == len(todo):
+                return True
+            k = todo[pos]
+            for j in self.adj[k]:
+                steps[0] += 1
+                if steps[0] > budget:
+                    return False
+                if len(self.holders[j]) >= self.caps[j] or self.blocked(j) is not None:
+                    continue
+                self.holders[j].append(k)
+                self.assign[k] = j
+                if visit(pos + 1):
+                    return True
+                self.holders[j].pop()
+                self.assign[k] = -1
+            return False
+
+        found = visit(0)
+        self.exact_left -= min(steps[0], budget)
+        if not found:
+            self.restore(snap)
+        return found
 
     def snapshot(self):
         return (list(self.assign), [list(h) for h in self.holders])
 
     def restore(self, snap):
-        self.assign = list(snap[0])
-        self.holders = [list(h) for h in snap[1]]
+        # in place: callers up the augmenting path hold references to these lists
+        self.assign[:] = snap[0]
+        for holders, saved in zip(self.holders, snap[1]):
+            holders[:] = saved
 
     def add_group(self, members):
         """Place every demand of ``members`` or none (state unchanged on failure)."""
@@ -137,17 +279,47 @@ def merge_reasons(reasons):
 
 
 def with_capacity(pools, caps):
-    """Copies of ``pools`` with the capacities of ``caps`` (pool id -> slots left); empty ones dropped."""
-    out = []
-    for pool in pools:
-        left = caps.get(pool.id, pool.capacity)
+    """Copies of ``pools`` with the capacities of ``caps`` (pool id -> slots left); empty ones dropped.
+
+    A shared pool's copy belongs to a copy of its share whose budget is what the slots taken
+    from the share's pools left of it; on a ``one_type`` share that some slot was taken
+    from, only that pool's type is left.
+    """
+    out, copies = [], {}
+    items, state = usable(pools, caps)
+    for pool, left in items:
         if left > 0:
             clone = Pool.__new__(Pool)
             for attr in Pool.__slots__:
                 setattr(clone, attr, getattr(pool, attr))
             clone.capacity = left
+            if pool.share is not None:
+                share = copies.get(pool.share)
+                if share is None:
+                    share = copies[pool.share] = Share(pool.share.parent, state[pool.share][0], pool.share.one_type)
+                clone.share = share
             out.append(clone)
     return out
+
+
+def _share_reason(matcher, pools, j, why):
+    """The ``capacity`` reason of a compatible pool ``j`` that its share keeps from taking one more."""
+    pool = pools[j]
+    shares = matcher.shares
+    s = shares.of[j]
+    used, counts = matcher.share_used(s)
+    placed = ', '.join('%d x %s' % (counts[m], pools[m].type) for m in sorted(counts, key=lambda m: pools[m].type))
+    if why == 'one_type':
+        message = ('compatible, but %s is an NVIDIA time-sliced GPU, which runs one vGPU type at a time, and '
+                   'this placement already puts %s on it' % (pool.destination, placed))
+        room = 0
+    else:
+        room = max(0, (shares.rooms[s] - used) // pool.weight)
+        message = ('compatible, but the mdev types of %s share its capacity and what is already placed there '
+                   '(%s) uses it: room for %d more %s' % (pool.destination, placed or 'earlier moves', room,
+                                                          pool.type))
+    return {'candidate': pool.id, 'candidates': 1, 'rule': 'capacity', 'field': 'capacity', 'source': 1,
+            'destination': room, 'message': message}
 
 
 def place(demands, pools, comparator, budget=20000):
@@ -175,13 +347,14 @@ def place(demands, pools, comparator, budget=20000):
         return (room - len(members), -len(members), k)
     live.sort(key=constraint)
 
-    matcher = Matcher(adj, caps)
+    shares = Shares.of_pools(pools)
+    matcher = Matcher(adj, caps, shares)
     optimal = True
     chosen = []
     if live and matcher.add_group([i for k in live for i in groups[k]]):
         chosen = list(live)
     elif live:
-        matcher = Matcher(adj, caps)
+        matcher = Matcher(adj, caps, shares)
         chosen, optimal = _search(matcher, live, groups, budget)
     placed_set = set(i for k in chosen for i in groups[k])
 
@@ -191,11 +364,15 @@ def place(demands, pools, comparator, budget=20000):
             pool = pools[matcher.assign[i]]
             placed.append((demand, pool))
             used[pool.id] = used.get(pool.id, 0) + 1
+    trials = _trials(matcher, groups, chosen, hopeless) if shares is not None else {}
+    final = matcher.snapshot() if trials else None
     for i, demand in enumerate(demands):
         if i in placed_set:
             continue
         reasons = []
         k = demand.vm_key
+        if k in trials:
+            matcher.restore(trials[k])
         if adj[i]:
             if k in hopeless:
                 blockers = [demands[m].id for m in groups[k] if not adj[m]]
@@ -208,6 +385,12 @@ def place(demands, pools, comparator, budget=20000):
                 for j in adj[i]:
                     pool = pools[j]
                     if pool.key in seen_keys:
+                        continue
+                    why = None
+                    if k in trials and matcher.assign[i] < 0 and len(matcher.holders[j]) < caps[j]:
+                        why = matcher.blocked(j)
+                    if why is not None:
+                        reasons.append(_share_reason(matcher, pools, j, why))
                         continue
                     seen_keys.add(pool.key)
                     same = [p for p in pools if p.key == pool.key]
@@ -229,7 +412,26 @@ def place(demands, pools, comparator, budget=20000):
                             'message': 'the destination offers no free device, no mdev type with available '
                                        'instances and no VF still to create'})
         unplaced.append((demand, merge_reasons(reasons)))
+    if final is not None:
+        matcher.restore(final)
     return Placement(placed, unplaced, optimal, used)
+
+
+def _trials(matcher, groups, chosen, hopeless):
+    """Per VM left over: the matching as it stood when adding its devices, one by one on top
+    of the VMs placed, first failed (what a device's parent budget was taken by)."""
+    out = {}
+    placed = set(chosen)
+    for k, members in groups.items():
+        if k in placed or k in hopeless:
+            continue
+        snap = matcher.snapshot()
+        for i in members:
+            if not matcher.add(i):
+                break
+        out[k] = matcher.snapshot()
+        matcher.restore(snap)
+    return out
 
 
 def _search(matcher, order, groups, budget):

@@ -8,7 +8,9 @@ Planning (``migration_plan``):
 
 1. Every VM with devices in use on a drained host must land, with all its devices, on one
    destination host that is not being drained, on slots compatible by the rules, within
-   the capacity that is left once the VMs planned before it have landed.
+   the capacity that is left once the VMs planned before it have landed (slots, and the
+   capacity the mdev types of one parent share: ``_Dest.left`` counts the slots taken per
+   pool, from which each share's budget left and an NVIDIA GPU's type follow).
 2. VMs are planned most constrained first: fewest destination hosts that could take them
    at the start, then most devices. Destination hosts are kept in buckets of identical
    remaining offer; a VM's fit is decided once per (VM profile, bucket), and the tightest
@@ -50,7 +52,7 @@ from collections.abc import Mapping
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError
 from ansible_collections.vfio.migration.plugins.plugin_utils._gc import gc_paused
-from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import fingerprint_of
+from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import fingerprint_of, share_state, shared_left
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import _Demand, _Offer, _Verdicts, build_models
 from ansible_collections.vfio.migration.plugins.plugin_utils._placement import place, with_capacity
 
@@ -133,7 +135,7 @@ class Planner(object):
             self._next_id += 1
             self.bucket_of[dest.sig] = bid
             self.buckets[bid] = [dest.sig, [], dest]
-            for pk in dest.offer.keys:
+            for pk in dest.offer.pool_keys():
                 self.by_pool_key.setdefault(pk, set()).add(bid)
         names = self.buckets[bid][1]
         names.append(dest.name)
@@ -146,7 +148,7 @@ class Planner(object):
         if not entry[1]:
             del self.buckets[bid]
             del self.bucket_of[dest.sig]
-            for pk in entry[2].offer.keys:
+            for pk in entry[2].offer.pool_keys():
                 self.by_pool_key[pk].discard(bid)
         elif entry[2] is dest:
             entry[2] = self.dests[entry[1][0]]
@@ -193,8 +195,8 @@ class Planner(object):
     def run(self):
         self.pool_reps = {}
         for dest in self.dests.values():
-            for pk in dest.offer.keys:
-                self.pool_reps.setdefault(pk, dest.offer.reps[pk])
+            for pk, pool in dest.offer.pool_keys().items():
+                self.pool_reps.setdefault(pk, pool)
         self.cpk = {}
         self._index_reset()
         start_groups = sorted(((entry[0], list(entry[1])) for entry in self.buckets.values()),
@@ -481,7 +483,33 @@ def _apply_moves(facts, source, chosen, models):
             freed = src_devices.get(demand.id)
             if freed is not None:
                 freed['in_use'] = None
+    for dest_name in touched:
+        _share_leftovers(facts[dest_name], models[dest_name], chosen, dest_name)
     return touched
+
+
+def _share_leftovers(dst, model, chosen, dest_name):
+    """After moves onto ``dest_name``: what the new instances took from a parent's shared
+    capacity, shown on its other types as the driver would (``available_instances`` of each
+    shared type = min(its own left, budget left // its weight); the other types of a
+    ``one_type`` parent drop to 0)."""
+    taken = {}
+    for name, placement in chosen.values():
+        if name != dest_name:
+            continue
+        for _demand, pool in placement.placed:
+            if pool.kind == 'mdev' and pool.share is not None:
+                taken[pool.id] = taken.get(pool.id, 0) + 1
+    if not taken:
+        return
+    pools = [p for p in model.pools if p.share is not None]
+    caps = dict((p.id, p.capacity - taken.get(p.id, 0)) for p in pools)
+    state = share_state(pools, caps)
+    left = dict((p.id, shared_left(p, caps[p.id], state)) for p in pools)
+    for entry in dst.get('mdev_types') or ():
+        ident = '%s/%s' % (entry['parent'], entry['type'])
+        if ident in left:
+            entry['available_instances'] = max(0, left[ident])
 
 
 def _upgrade_step(engine, facts, models, host, versions):
