@@ -2,9 +2,8 @@
 # The report role over the simulated fleet, with real ansible-playbook runs:
 # gather on the hosts, then check every format; bad input refused before any task;
 # a play on localhost that gathers delegated; two runs give byte-identical files.
-set -eu
-source "$(dirname "$0")/files/env.sh"
-cd "$(dirname "$0")"
+source "$(dirname "$0")/../setup_sim/env.sh"
+SIM_INVENTORY=files/sim_inventory.py
 # ansible-test passes its own inventory and variables: keep only the verbosity.
 ARGS=()
 for a in "$@"; do case "$a" in -v*) ARGS+=("$a") ;; esac; done

@@ -3,9 +3,8 @@
 # (a real redis-server on a random loopback port, stopped at the end), delete the simulated
 # trees, make every host unreachable, and write the report from each cache. The reports
 # must equal one made from live facts.
-set -eu
-source "$(dirname "$0")/../role_report/files/env.sh"
-cd "$(dirname "$0")"
+source "$(dirname "$0")/../setup_sim/env.sh"
+SIM_INVENTORY=../role_report/files/sim_inventory.py
 ARGS=()
 for a in "$@"; do case "$a" in -v*) ARGS+=("$a") ;; esac; done
 set -- "${ARGS[@]+"${ARGS[@]}"}"

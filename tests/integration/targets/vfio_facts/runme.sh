@@ -1,21 +1,12 @@
 #!/usr/bin/env bash
 # vfio_facts through its public interface: real `ansible` and `ansible-playbook` runs against
 # the bundled simulated inventory (tests/sim/inventory.yml), every host reading its own tree.
-set -euo pipefail
-
-# ansible-test runs this from a copy of the target; the collection under test is the first
-# entry of ANSIBLE_COLLECTIONS_PATH.
-COLLECTION_ROOT=${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/vfio/migration
-SIM=$COLLECTION_ROOT/tests/sim
+source "$(dirname "$0")/../setup_sim/env.sh"
 INV=$SIM/inventory.yml
-PYTHON=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
-OUT=${OUTPUT_DIR:-$(mktemp -d)}/vfio_facts
-rm -rf "$OUT" && mkdir -p "$OUT"
-export ANSIBLE_PYTHON_INTERPRETER=$PYTHON ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_NOCOLOR=1
-cd "$(dirname "$0")"
+OUT=$OUTPUT_DIR
 
 echo "== build the simulated trees"
-"$PYTHON" "$SIM/simhost.py" build "$SIM"/hosts/*.yml --out "$SIM/build" >/dev/null
+sim_build
 
 echo "== as a task: facts per host"
 ansible-playbook -i "$INV" facts.yml "$@"
