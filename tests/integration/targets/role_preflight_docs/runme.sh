@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every example of the user guide (docs/docsite/examples, included into docs/docsite/rst) runs
 # here against simulated hosts, and does what the guide says it does.
+source "$(dirname "$0")/../setup_sim/env.sh"
 source ../role_preflight_lib/lib.sh
 EXAMPLES=$COLLECTION_ROOT/docs/docsite/examples
 HOSTS=(pf-src-ok pf-src-narrow pf-src-blocked pf-dst-old pf-dst-busy pf-dst-new pf-dst-spare pf-dst-nic)
@@ -42,21 +43,21 @@ PY
 
 # preflight_fail.yml: the blocked host fails with its table, the others reach the migration play
 run_play "$WORK/fail.out" -i "$INV" "$EXAMPLES/preflight_fail.yml"
-[ "$RC" -eq 2 ] || { cat "$WORK/fail.out"; echo "preflight_fail.yml: expected rc 2, got $RC" >&2; exit 1; }
+expect_rc "$WORK/fail.out" 2 "preflight_fail.yml"
 expect "$WORK/fail.out" "pf-src-blocked: no candidate destination can take all 3 device(s) at once (tried: pf-dst-old, pf-dst-busy, pf-dst-new, pf-dst-spare, pf-dst-nic)"
 expect "$WORK/fail.out" "pf-src-ok: all 2 device(s) fit on pf-dst-new"
 expect "$WORK/fail.out" "pf-src-narrow: all 1 device(s) fit on pf-dst-nic"
 
 # preflight_select.yml (dry run): one line per device, with the action to take
 run_play "$WORK/select.out" -i "$INV" "$EXAMPLES/preflight_select.yml"
-[ "$RC" -eq 2 ] || { cat "$WORK/select.out"; echo "preflight_select.yml: expected rc 2, got $RC" >&2; exit 1; }
+expect_rc "$WORK/select.out" 2 "preflight_select.yml"
 expect_line "$WORK/select.out" "web-01: [0-9a-f-]{36} -> pf-dst-new 0000:3b:00\.0 \(create_mdev nvidia-230\)"
 expect_line "$WORK/select.out" "nic-01: 0000:5e:00\.2 -> pf-dst-nic 0000:5e:00\.[2-5] \(use pci-15b3:101e:15b3:0083\)"
 expect_not "$WORK/select.out" "changed: ["
 
 # drain_for_maintenance.yml (dry run): the planned order, then the blocked host
 run_play "$WORK/drain.out" -i "$INV" "$EXAMPLES/drain_for_maintenance.yml"
-[ "$RC" -eq 0 ] || { cat "$WORK/drain.out"; echo "drain_for_maintenance.yml: expected rc 0, got $RC" >&2; exit 1; }
+expect_rc "$WORK/drain.out" 0 "drain_for_maintenance.yml"
 grep -oE '"wave [0-9]+: [a-z0-9-]+ -> [a-z0-9-]+"' "$WORK/drain.out" > "$WORK/drain.moves"
 printf '"wave 1: nic-01 -> pf-dst-nic"\n"wave 2: web-01 -> pf-dst-new"\n"wave 2: web-02 -> pf-dst-new"\n' \
   | diff -u - "$WORK/drain.moves"
@@ -65,19 +66,19 @@ expect "$WORK/drain.out" "pf-src-blocked cannot be drained"
 # ansible.cfg + fill_fact_cache.yml: the cache gets every hypervisor
 export ANSIBLE_CONFIG=$EXAMPLES/ansible.cfg ANSIBLE_CACHE_PLUGIN_CONNECTION=$WORK/cache
 run_play "$WORK/fill.out" -i "$INV" "$EXAMPLES/fill_fact_cache.yml"
-[ "$RC" -eq 0 ] || { cat "$WORK/fill.out"; exit 1; }
+expect_rc "$WORK/fill.out" 0
 [ "$(find "$WORK/cache" -type f | wc -l)" -eq ${#HOSTS[@]} ] || { ls -l "$WORK/cache"; echo "cache not filled" >&2; exit 1; }
 
 # preflight_from_cache.yml and fleet_report.yml: no tree, no Python on the hosts
 rm -rf "$WORK/build"
 run_play "$WORK/cached.out" -i "$WORK/down.yml" "$EXAMPLES/preflight_from_cache.yml"
-[ "$RC" -eq 2 ] || { cat "$WORK/cached.out"; echo "preflight_from_cache.yml: expected rc 2, got $RC" >&2; exit 1; }
+expect_rc "$WORK/cached.out" 2 "preflight_from_cache.yml"
 expect "$WORK/cached.out" "pf-src-blocked: no candidate destination can take all 3 device(s) at once"
 expect_not "$WORK/cached.out" "pf-src-ok: no candidate destination"
 expect_not "$WORK/cached.out" "/nonexistent/python3"
 
 run_play "$WORK/report.out" -i "$WORK/down.yml" "$EXAMPLES/fleet_report.yml" -e vfio_report_dir="$WORK/report"
-[ "$RC" -eq 0 ] || { cat "$WORK/report.out"; echo "fleet_report.yml: expected rc 0, got $RC" >&2; exit 1; }
+expect_rc "$WORK/report.out" 0 "fleet_report.yml"
 for ext in json csv md html; do [ -s "$WORK/report/vfio-report.$ext" ] || { echo "no vfio-report.$ext" >&2; exit 1; }; done
 "$PYTHON" - "$WORK/report/vfio-report.json" <<'PY'
 import json, sys
@@ -92,7 +93,7 @@ unset ANSIBLE_CONFIG ANSIBLE_CACHE_PLUGIN_CONNECTION
 # site_rules.yml + preflight_with_rules.yml: the site rule refuses the 550.54.16 destination
 build_hosts "${HOSTS[@]}"
 run_play "$WORK/rules.out" -i "$INV" "$EXAMPLES/preflight_with_rules.yml"
-[ "$RC" -eq 2 ] || { cat "$WORK/rules.out"; echo "preflight_with_rules.yml: expected rc 2, got $RC" >&2; exit 1; }
+expect_rc "$WORK/rules.out" 2 "preflight_with_rules.yml"
 expect_line "$WORK/rules.out" "pf-dst-new .*site policy: vGPU VMs move only to hosts with NVIDIA driver 550\.90\.07 or later of the 550 branch, this destination runs 550\.54\.16"
 expect "$WORK/rules.out" "pf-src-ok: no candidate destination can take all 2 device(s) at once"
 expect_not "$WORK/rules.out" "pf-src-narrow: no candidate destination"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # fail mode: the source that cannot move fails with a table a person can read; the other goes on.
+source "$(dirname "$0")/../setup_sim/env.sh"
 source ../role_preflight_lib/lib.sh
 build_hosts pf-src-ok pf-src-blocked pf-dst-old pf-dst-busy pf-dst-new
 out=$WORK/fail.out
 
 # 1. The role in a play over the sources, facts gathered now (delegated for the destinations).
 run_play "$out" -i "$WORK/inventory.yml" preflight.yml
-[ "$RC" -eq 2 ] || { cat "$out"; echo "expected rc 2 (a host failed), got $RC" >&2; exit 1; }
+expect_rc "$out" 2 "a host failed"
 expect "$out" "pf-src-blocked: no candidate destination can take all 3 device(s) at once (tried: pf-dst-old, pf-dst-busy, pf-dst-new)"
 expect_line "$out" "VM +DEVICE +TYPE +VERSION +DESTINATION +WHY NOT"
 # the VF of db-01: no destination has a ConnectX-6 Dx; the first failed rule is named, per candidate slot
@@ -27,7 +28,7 @@ expect_not "$out" "pf-src-ok: no candidate destination"
 #    named source that cannot move, which only lists db-01's devices.
 out=$WORK/outside.out
 run_play "$out" -i "$WORK/inventory.yml" preflight_outside.yml
-[ "$RC" -eq 2 ] || { cat "$out"; echo "expected rc 2, got $RC" >&2; exit 1; }
+expect_rc "$out" 2
 expect "$out" "pf-src-blocked: no candidate destination can take all 2 device(s) at once (tried: pf-dst-old, pf-dst-busy, pf-dst-new)"
 expect_line "$out" "db-01 +0000:5e:00\.2 "
 expect_not "$out" "cache-01"

@@ -2,12 +2,13 @@
 # reorder mode: the plan's waves become groups in the planned order (the host whose VM fits on a
 # single destination first, although it comes second in the inventory), a following serial play
 # drains in that order, and the host with a VM that cannot move is in vfio_migration_blocked.
+source "$(dirname "$0")/../setup_sim/env.sh"
 source ../role_preflight_lib/lib.sh
 build_hosts pf-src-ok pf-src-narrow pf-src-blocked pf-dst-old pf-dst-busy pf-dst-new pf-dst-spare pf-dst-nic
 out=$WORK/reorder.out
 
 run_play "$out" -i "$WORK/inventory.yml" preflight.yml -e out_dir="$WORK"
-[ "$RC" -eq 0 ] || { cat "$out"; echo "expected rc 0 (blocked hosts do not fail), got $RC" >&2; exit 1; }
+expect_rc "$out" 0 "blocked hosts do not fail"
 
 # the order the following play ran in is the planned order, not the inventory's
 printf 'pf-src-narrow\npf-src-ok\n' > "$WORK/expected"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # select mode: the only compatible destination is chosen, with a placement per device; a source
 # that no destination takes fails (with its table) and gets no selection.
+source "$(dirname "$0")/../setup_sim/env.sh"
 source ../role_preflight_lib/lib.sh
 build_hosts pf-src-ok pf-src-blocked pf-dst-old pf-dst-busy pf-dst-new
 out=$WORK/select.out
 
 run_play "$out" -i "$WORK/inventory.yml" preflight.yml
-[ "$RC" -eq 2 ] || { cat "$out"; echo "expected rc 2 (pf-src-blocked fails), got $RC" >&2; exit 1; }
+expect_rc "$out" 2 "pf-src-blocked fails"
 expect "$out" "SELECTED pf-src-ok -> pf-dst-new"
 expect_not "$out" "SELECTED pf-src-blocked"
 expect "$out" "pf-src-blocked: no candidate destination can take all 3 device(s) at once (tried: pf-dst-old, pf-dst-busy, pf-dst-new)"

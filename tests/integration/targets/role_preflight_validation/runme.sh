@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The role rejects bad input before any of its tasks runs, and says what is wrong.
+source "$(dirname "$0")/../setup_sim/env.sh"
 source ../role_preflight_lib/lib.sh
 
 reject() {  # reject EXTRA_VARS_JSON EXPECTED_TEXT...

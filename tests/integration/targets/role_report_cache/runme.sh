@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Fact caches: gather once into ansible.builtin.jsonfile and into community.general.redis
-# (a real redis-server on a random loopback port, stopped at the end), delete the simulated
-# trees, make every host unreachable, and write the report from each cache. The reports
-# must equal one made from live facts.
-set -eu
-source "$(dirname "$0")/../role_report/files/env.sh"
-cd "$(dirname "$0")"
+# Fact caches: gather once into ansible.builtin.jsonfile (the role does, while it makes the
+# reference report from live facts) and into community.general.redis (a real redis-server on
+# a random loopback port, stopped at the end), delete the simulated trees, make every host
+# unreachable, and write the report from each cache. The reports must equal the live one.
+source "$(dirname "$0")/../setup_sim/env.sh"
+SIM_INVENTORY=../role_report/files/sim_inventory.py
 ARGS=()
 for a in "$@"; do case "$a" in -v*) ARGS+=("$a") ;; esac; done
 set -- "${ARGS[@]+"${ARGS[@]}"}"
@@ -14,7 +13,7 @@ source ./community_general.sh
 command -v redis-server >/dev/null || { echo "redis-server is needed (apt-get install redis-server)"; exit 1; }
 INV=$("$PYTHON" "$SIM_INVENTORY" "$COLLECTION_ROOT" "$OUTPUT_DIR")
 INV_DOWN=$("$PYTHON" "$SIM_INVENTORY" "$COLLECTION_ROOT" "$OUTPUT_DIR" --unreachable)
-HOSTS=$(ansible-inventory -i "$INV" --list | "$PYTHON" -c 'import json,sys; print(len(json.load(sys.stdin)["_meta"]["hostvars"]))')
+HOSTS=$("$PYTHON" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["all"]["hosts"]))' "$INV")
 
 PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$OUTPUT_DIR/redis"
@@ -37,12 +36,11 @@ redis() {
   ANSIBLE_CACHE_PLUGIN_PREFIX=vfio_test_ ANSIBLE_CACHE_PLUGIN_TIMEOUT=86400 "$@"
 }
 
-echo "== reference: the report from live facts"
-ansible-playbook -i "$INV" ../role_report/report.yml -e "report_dir=$OUTPUT_DIR/live" "$@" >"$OUTPUT_DIR/live.log" 2>&1 \
-  || { tail -n 40 "$OUTPUT_DIR/live.log"; exit 1; }
+echo "== reference: the report from live facts; the role's gathering fills the jsonfile cache"
+jsonfile ansible-playbook -i "$INV" ../role_report/report.yml -e "report_dir=$OUTPUT_DIR/live" "$@" \
+  >"$OUTPUT_DIR/live.log" 2>&1 || { tail -n 40 "$OUTPUT_DIR/live.log"; exit 1; }
 
-echo "== gather once into each cache"
-jsonfile ansible-playbook -i "$INV" gather.yml "$@"
+echo "== gather once into the redis cache"
 redis ansible-playbook -i "$INV" gather.yml "$@"
 test "$(find "$OUTPUT_DIR/jsonfile" -type f | wc -l)" -eq "$HOSTS"
 test "$(redis-cli -h 127.0.0.1 -p "$PORT" --scan --pattern 'vfio_test_*' | wc -l)" -eq "$HOSTS"
