@@ -83,6 +83,9 @@ _value:
         - C(placements) is the number of devices the maximum matching places; C(unplaced) lists per device
           profile left over a representative C(source) device, its C(vm) and C(type), C(count) and the
           C(reasons) per candidate (C({candidate, candidates, rule, field, source, destination, message})).
+        - A device no slot takes, on a destination with slots of its type the rules accept but no room left
+          in them, has a C(capacity) reason first (as in P(vfio.migration.migration_check#filter)), naming the
+          type and how many such slots, not their addresses (a verdict stands for every host of the class).
       type: dict
     pairs:
       description:

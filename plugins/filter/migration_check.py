@@ -31,6 +31,11 @@ description:
     (the rule and both values, C(capacity) or C(vm_atomicity)). A C(capacity) refusal that comes from
     a parent's shared capacity says so (what is already placed on that parent, or the vGPU type the
     placement already puts on an NVIDIA time-sliced GPU).
+  - A device that no slot on the destination takes, while the destination does have slots of its type
+    that the rules accept but with no room left, gets a C(capacity) reason first, before the refusals of
+    the slots that exist, naming them, with C(field) C(available_instances) (an mdev type with no
+    instance available), C(sriov.numvfs) (a PF whose VFs are all enabled) or C(in_use) (devices of that
+    profile all in use).
 positional: _input, destination
 options:
   _input:

@@ -114,5 +114,5 @@ def migration_check(src_vfio, dst_vfio, devices=None, vms=None, rules=None, sour
                 raise ArgumentError('VM %r has no device in use on source host %r (VMs: %s)'
                                     % (name, source_host, ', '.join(sorted(known_vms)) or 'none'))
         demands.sort(key=lambda d: d.id)
-    result = placement_result(place(demands, dst.pools, engine.comparator))
+    result = placement_result(place(demands, dst.pools, engine.comparator, spent=dst.spent))
     return result

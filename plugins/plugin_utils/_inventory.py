@@ -35,6 +35,11 @@ is ``one_type``: the new instances on that parent are all of one type (a GPU wit
 already running offers only their type, so this matters on an empty GPU). NVIDIA vGPU on
 SR-IOV VFs (``kind`` ``nvidia_vgpu``) is left per type.
 
+Slots with no room left (``spent``): an ``mdev_types`` entry with no available instance, a
+PF whose VFs are all enabled, a device in use. They offer nothing, so they are no pools; but
+when a device finds no slot, "the destination has your type, it is full" is the answer an
+operator needs, so :meth:`HostModel.spent` lists them, built on first use only.
+
 Every record carries a *key* = (fingerprint, values of the non-profile fields the rules
 read): records with equal keys get equal verdicts, which is what lets the comparison
 cache and the fleet matrix work per profile instead of per device.
@@ -43,6 +48,7 @@ cache and the fleet matrix work per profile instead of per device.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 try:
     import jmespath  # noqa: F401  pylint: disable=unused-import
@@ -56,7 +62,7 @@ try:
 except ImportError:  # pragma: no cover - the module side ships it
     _fingerprint = None
 
-__all__ = ['Demand', 'Pool', 'Share', 'HostModel', 'RecordKeyer', 'build_host', 'vm_label', 'offer_signature',
+__all__ = ['Demand', 'Pool', 'Share', 'Spent', 'HostModel', 'RecordKeyer', 'build_host', 'vm_label', 'offer_signature',
            'share_state', 'shared_left', 'signature_of', 'usable']
 
 # Sub-records the profile (and so the fingerprint) covers.
@@ -272,6 +278,18 @@ class Pool(object):
         self.weight = weight
 
 
+class Spent(namedtuple('Spent', 'id kind record key where detail')):
+    """A destination slot of some profile with no room left (see the module docstring).
+
+    ``kind``: ``mdev`` (an ``mdev_types`` entry with ``available_instances`` 0), ``vf`` (a PF
+    whose VFs are all enabled) or ``device`` (a device in use); ``id`` as a pool's would be;
+    ``where`` the parent, PF or device; ``detail``: the type's name, ``(numvfs, totalvfs)``,
+    or the VM or process holding the device.
+    """
+
+    __slots__ = ()
+
+
 def share_state(pools, caps=None):
     """``{share: (budget left, pool id it is locked to or None)}`` for the shares of ``pools``.
 
@@ -367,16 +385,26 @@ def _vm_key(device):
 class HostModel(object):
     """A host as the engine sees it (see the module docstring)."""
 
-    __slots__ = ('name', 'facts', 'vms', 'pools', 'devices', '_demand_sig', '_offer_sig')
+    __slots__ = ('name', 'facts', 'vms', 'pools', 'devices', 'keyer', '_demand_sig', '_offer_sig', '_spent')
 
-    def __init__(self, name, facts):
+    def __init__(self, name, facts, keyer=None):
         self.name = name
         self.facts = facts
         self.vms = {}        # vm_key -> [Demand]
         self.pools = []
         self.devices = {}
+        self.keyer = keyer
         self._demand_sig = None
         self._offer_sig = None
+        self._spent = None
+
+    def spent(self):
+        """The :class:`Spent` slots by ``type``: ``{type: [slot]}``, mdev types with no instance
+        available, PFs with every VF enabled, devices in use (in that order). Built on the
+        first call, which only comes when some device has no compatible slot here."""
+        if self._spent is None:
+            self._spent = _spent_slots(self)
+        return self._spent
 
     def demands(self, device_ids=None, vms=None):
         """The demands to move: all in use, or the named devices / VMs (in id order)."""
@@ -441,6 +469,60 @@ def _new_vf_record(entry, siblings, kernel_release):
     return record
 
 
+def _vf_slot(entry, by_parent, kernel_release, keyer):
+    """``(record, key)`` of a VF still to create on PF ``entry`` (None when its profile is unknown)."""
+    siblings = [d for d in by_parent.get(entry['pf'], ()) if d.get('kind') == 'pci']
+    record = _new_vf_record(entry, siblings, kernel_release)
+    if record is None:
+        return None
+    rkey = record.pop('_key', None)
+    if rkey is None or keyer.opaque:
+        rkey = keyer.key(record)
+    return record, rkey
+
+
+def _by_parent(devices):
+    out = {}
+    for device in devices:
+        if device.get('parent'):
+            out.setdefault(device['parent'], []).append(device)
+    return out
+
+
+def _holder(demand):
+    if demand.vm:
+        return 'VM %s' % demand.vm
+    pid = (demand.record.get('in_use') or {}).get('pid')
+    return 'process %s' % pid if pid is not None else 'a process'
+
+
+def _spent_slots(model):
+    """The :class:`Spent` slots of ``model`` (see :meth:`HostModel.spent`)."""
+    facts, keyer, out = model.facts, model.keyer, []
+    for entry in facts.get('mdev_types') or ():
+        if (entry.get('available_instances') or 0) <= 0:
+            out.append(Spent('%s/%s' % (entry['parent'], entry['type']), 'mdev', entry, keyer.key(entry),
+                             entry['parent'], entry.get('name')))
+    by_parent = None
+    kernel_release = (facts.get('host') or {}).get('kernel_release')
+    for entry in facts.get('sriov') or ():
+        total, num = entry.get('totalvfs'), entry.get('numvfs') or 0
+        if not total or num < total:
+            continue
+        if by_parent is None:
+            by_parent = _by_parent(model.devices.values())
+        slot = _vf_slot(entry, by_parent, kernel_release, keyer)
+        if slot is not None:
+            out.append(Spent(slot[0]['id'], 'vf', slot[0], slot[1], entry['pf'], (num, total)))
+    busy = sorted((d for group in model.vms.values() for d in group), key=lambda d: d.id)
+    for demand in busy:
+        out.append(Spent(demand.id, 'device', demand.record, demand.key, demand.id, _holder(demand)))
+    by_type = {}
+    for slot in out:
+        by_type.setdefault(slot.record.get('type'), []).append(slot)
+    return by_type
+
+
 def _share(parent, pools):
     """Give the mdev type pools of one parent their :class:`Share` and weights."""
     total = 1
@@ -457,13 +539,10 @@ def build_host(name, facts, keyer, validate=True):
     """The :class:`HostModel` of host ``name`` (facts validated unless ``validate`` is false)."""
     if validate:
         facts = validate_facts(facts, name)
-    model = HostModel(name, facts)
+    model = HostModel(name, facts, keyer)
     key = keyer.key
-    by_parent = {}
     for device in facts.get('devices') or ():
         model.devices[device['id']] = device
-        if device.get('parent'):
-            by_parent.setdefault(device['parent'], []).append(device)
         if device.get('in_use'):
             vm_key = _vm_key(device)
             model.vms.setdefault(vm_key, []).append(Demand(device, key(device), vm_label(device), vm_key))
@@ -482,16 +561,16 @@ def build_host(name, facts, keyer, validate=True):
         if len(pools) > 1:
             _share(parent, pools)
     kernel_release = (facts.get('host') or {}).get('kernel_release')
+    by_parent = None
     for entry in facts.get('sriov') or ():
         total, num = entry.get('totalvfs'), entry.get('numvfs')
         if not total or (num or 0) >= total:
             continue
-        siblings = [d for d in by_parent.get(entry['pf'], ()) if d.get('kind') == 'pci']
-        record = _new_vf_record(entry, siblings, kernel_release)
-        if record is None:
+        if by_parent is None:
+            by_parent = _by_parent(model.devices.values())
+        slot = _vf_slot(entry, by_parent, kernel_release, keyer)
+        if slot is None:
             continue
-        rkey = record.pop('_key', None)
-        if rkey is None or keyer.opaque:
-            rkey = key(record)
+        record, rkey = slot
         model.pools.append(Pool(record['id'], 'vf', record, rkey, total - (num or 0), entry['pf'], 'create_vf'))
     return model

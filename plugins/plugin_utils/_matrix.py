@@ -30,7 +30,7 @@ from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engin
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError
 from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import signature_of, usable
 from ansible_collections.vfio.migration.plugins.plugin_utils._placement import (
-    Matcher, Shares, _share_reason, _tag, merge_reasons)
+    Matcher, Shares, _share_reason, _tag, merge_reasons, spent_reasons)
 
 __all__ = ['compat_matrix', 'class_verdict', 'build_models']
 
@@ -76,10 +76,12 @@ class _Offer(object):
     share's budget left (indices counted after ``keys``), or None when there are none.
     """
 
-    __slots__ = ('keys', 'caps', 'reps', 'shared', '_layout', '_rooms', '_sig', '_entries', '_pool_keys', '_total')
+    __slots__ = ('keys', 'caps', 'reps', 'shared', 'spent', '_layout', '_rooms', '_sig', '_entries', '_pool_keys',
+                 '_total')
 
     def __init__(self, model=None, pools=None, caps=None):
         self.keys, self.caps, self.reps, self.shared = [], {}, {}, []
+        self.spent = model.spent if model is not None else None    # slots with no room, asked on refusal only
         self._sig = self._entries = self._pool_keys = self._total = self._layout = self._rooms = None
         pools = model.pools if model is not None else pools
         items, state = usable(pools, caps)
@@ -211,6 +213,7 @@ class _Verdicts(object):
         self.tagged = {}
         self.lists = {}
         self.reason_lists = {}
+        self.spent_lists = {}
 
     def compatible(self, dk, demand, pk, pool):
         key = (dk, pk)
@@ -227,6 +230,19 @@ class _Verdicts(object):
             hit = _tag(self.comparator.compare_keyed(dk, demand.record, pk, pool.record)[1], pool, 1)
             self.tagged[key] = hit
         return hit
+
+    def _spent(self, dk, rep, offer, count, compat, osig):
+        """The reasons of :func:`spent_reasons` for device key ``dk`` when no pool of ``offer`` takes it
+        (a new list each time: callers extend it)."""
+        if compat:
+            return []
+        key = (dk, osig, count) if osig is not None else None
+        hit = self.spent_lists.get(key) if key is not None else None
+        if hit is None:
+            hit = spent_reasons(self.comparator, dk, rep.record, offer.spent, count, named=False)
+            if key is not None:
+                self.spent_lists[key] = hit
+        return list(hit)
 
     def verdict(self, demand, offer, osig=None):
         """``{compatible, placements, unplaced}``: all of ``demand`` on one host offering ``offer``.
@@ -269,7 +285,7 @@ class _Verdicts(object):
             key = (dk, osig, demand.counts[dk]) if osig is not None else None
             reasons = self.reason_lists.get(key) if key is not None else None
             if reasons is None:
-                reasons = []
+                reasons = self._spent(dk, rep, offer, demand.counts[dk], compat[dk], osig)
                 for j in compat[dk]:
                     pk = offer.keys[j]
                     reasons.append({'candidate': offer.reps[pk].id, 'candidates': 1, 'rule': 'capacity',
@@ -317,7 +333,7 @@ class _Verdicts(object):
             if dk not in left:
                 continue
             rep = demand.reps[dk]
-            reasons, seen = [], set()
+            reasons, seen = self._spent(dk, rep, offer, demand.counts[dk], compat[dk], osig), set()
             for j in compat[dk]:
                 pk = entries[j][0]
                 why = matcher.blocked(j) if len(matcher.holders[j]) < caps[j] else None

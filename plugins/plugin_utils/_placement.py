@@ -33,14 +33,17 @@ VM subset search above still picks whole VMs.
 Every device left over gets, per candidate slot profile, why it was refused: the rules
 that said no, ``capacity`` (compatible but taken by other placed devices, or by what they
 use of a parent's shared capacity), or ``vm_atomicity`` (another device of its VM has no
-place).
+place). A device with no compatible slot at all on a destination that has slots of its type
+the rules accept, with no room left (``_inventory.Spent``: an mdev type with no instance
+available, a PF with every VF enabled, a device in use), gets ``capacity`` reasons saying so
+first (:func:`spent_reasons`, which ``compat_matrix`` uses too).
 """
 
 from __future__ import annotations
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import Pool, Share, usable
 
-__all__ = ['Matcher', 'Shares', 'place', 'Placement', 'with_capacity', 'merge_reasons']
+__all__ = ['Matcher', 'Shares', 'place', 'Placement', 'with_capacity', 'merge_reasons', 'spent_reasons']
 
 
 class Shares(object):
@@ -302,6 +305,70 @@ def with_capacity(pools, caps):
     return out
 
 
+def _names(items, limit=3):
+    items = list(items)
+    if len(items) > limit:
+        return '%s and %d more' % (', '.join(items[:limit]), len(items) - limit)
+    return ', '.join(items)
+
+
+def _spent_mdev(slots, named):
+    labels = []
+    for slot in slots:
+        label = slot.record.get('type')
+        if slot.detail and slot.detail != label:
+            label = '%s (%s)' % (label, slot.detail)
+        if label not in labels:
+            labels.append(label)
+    where = _names(s.where for s in slots) if named else '%d parent(s)' % len(slots)
+    return ('available_instances', 'the destination has mdev type %s, but no instance of it is available '
+            '(available_instances 0 on %s)' % (' / '.join(labels), where))
+
+
+def _spent_vf(slots, named):
+    if named:
+        where = _names('%s: numvfs %d of totalvfs %d' % ((s.where,) + s.detail) for s in slots)
+    else:
+        where = '%d PF(s)' % len(slots)
+    return ('sriov.numvfs', 'the destination has VFs of this profile, but every VF is already enabled, none '
+            'left to create (%s)' % where)
+
+
+def _spent_device(slots, named):
+    message = 'the destination has %d device(s) of this profile, but none is free' % len(slots)
+    if named:
+        message += ' (%s)' % _names('%s in use by %s' % (s.where, s.detail) for s in slots)
+    return ('in_use', message)
+
+
+_SPENT = (('mdev', _spent_mdev), ('vf', _spent_vf), ('device', _spent_device))
+
+
+def spent_reasons(comparator, key, record, spent, count=1, named=True):
+    """``capacity`` reasons for a device (``key``, ``record``; ``count`` of its kind) that has no
+    compatible slot on a destination whose ``spent`` slots (:class:`_inventory.Spent`) include
+    some of its kind: of the device's ``type`` and accepted by the rules. One reason per kind
+    of slot (mdev types, PFs, devices in use), naming the type and, when ``named``, the
+    parents, PFs and devices with their holders (a class verdict stands for hosts whose
+    addresses and VMs differ, so it names none). ``spent`` is a callable returning the slots
+    by type (``HostModel.spent``), called only here; None: no reasons."""
+    slots = spent().get(record.get('type')) if spent is not None else None
+    if not slots:
+        return []
+    found = {}
+    for slot in slots:
+        if comparator.compare_keyed(key, record, slot.key, slot.record)[0]:
+            found.setdefault(slot.kind, []).append(slot)
+    out = []
+    for kind, describe in _SPENT:
+        slots = found.get(kind)
+        if slots:
+            field, message = describe(slots, named)
+            out.append({'candidate': slots[0].id, 'candidates': len(slots), 'rule': 'capacity', 'field': field,
+                        'source': count, 'destination': 0, 'message': message})
+    return out
+
+
 def _share_reason(matcher, pools, j, why):
     """The ``capacity`` reason of a compatible pool ``j`` that its share keeps from taking one more."""
     pool = pools[j]
@@ -322,10 +389,12 @@ def _share_reason(matcher, pools, j, why):
             'destination': room, 'message': message}
 
 
-def place(demands, pools, comparator, budget=20000):
+def place(demands, pools, comparator, budget=20000, spent=None, named=True):
     """Place ``demands`` (a list of :class:`Demand`) on ``pools`` (list of :class:`Pool`).
 
-    Capacities are the pools' ``capacity``; pools are not changed. Returns a :class:`Placement`.
+    Capacities are the pools' ``capacity``; pools are not changed. ``spent``, ``named``: the
+    destination's ``HostModel.spent`` (or None) and whether its reasons name addresses (see
+    :func:`spent_reasons`). Returns a :class:`Placement`.
     """
     adj, refused = [], []
     for demand in demands:
@@ -369,10 +438,10 @@ def place(demands, pools, comparator, budget=20000):
     for i, demand in enumerate(demands):
         if i in placed_set:
             continue
-        reasons = []
         k = demand.vm_key
         if k in trials:
             matcher.restore(trials[k])
+        reasons = [] if adj[i] else spent_reasons(comparator, demand.key, demand.record, spent, named=named)
         if adj[i]:
             if k in hopeless:
                 blockers = [demands[m].id for m in groups[k] if not adj[m]]

@@ -294,7 +294,7 @@ class Planner(object):
         fresh = {}
         for sig, names in start_groups[:_REASON_GROUPS]:
             model = self.models[names[0]]
-            result = place(vm.demands, model.pools, self.engine.comparator)
+            result = place(vm.demands, model.pools, self.engine.comparator, spent=model.spent, named=False)
             items = []
             if result.complete:
                 items.append({'device': None, 'rule': 'capacity', 'field': 'capacity', 'source': len(vm.demands),

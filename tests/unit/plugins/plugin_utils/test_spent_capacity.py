@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vfio.migration collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A destination that has the device's kind of slot, with no room left, says so first."""
+
+from __future__ import annotations
+
+from ansible_collections.vfio.migration.tests.unit.engine_hosts import CX6DX_PF, CX6DX_VF, T4, dev, host, offer, pf
+from ansible_collections.vfio.migration.plugins.filter.compat_matrix import FilterModule as MatrixFilters
+from ansible_collections.vfio.migration.plugins.filter.migration_check import FilterModule as CheckFilters
+from ansible_collections.vfio.migration.plugins.filter.migration_plan import FilterModule as PlanFilters
+from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
+from ansible_collections.vfio.migration.plugins.plugin_utils._placement import place
+
+migration_check = CheckFilters().filters()['migration_check']
+compat_matrix = MatrixFilters().filters()['compat_matrix']
+migration_plan = PlanFilters().filters()['migration_plan']
+
+Q16 = dict(board=T4, type='nvidia-234')
+GPU = '0000:af:00.0'
+
+# t4-a / t4-c in small: the T4-16Q's GPU on the destination is full (its type reads 0), the
+# other GPU offers T4-1Q only.
+SOURCE = host(dev('g0', vm='ml-train-01', **Q16))
+FULL = host(offer('0000:3b:00.0', T4, 'nvidia-230', 12), offer(GPU, T4, 'nvidia-234', 0))
+
+
+def _only(result):
+    assert not result['compatible']
+    assert len(result['unplaced']) == 1
+    return result['unplaced'][0]['reasons']
+
+
+def test_mdev_type_with_no_instance_left_is_named_first():
+    reasons = _only(migration_check(SOURCE, FULL))
+    first = reasons[0]
+    assert first == {
+        'candidate': GPU + '/nvidia-234', 'candidates': 1, 'rule': 'capacity', 'field': 'available_instances',
+        'source': 1, 'destination': 0,
+        'message': 'the destination has mdev type nvidia-234, but no instance of it is available '
+                   '(available_instances 0 on %s)' % GPU}
+    # the refusals of the slots that exist are still there, after it
+    assert [r['rule'] for r in reasons[1:]] == ['type']
+    assert reasons[1]['destination'] == 'nvidia-230'
+
+
+def test_unrelated_or_incompatible_type_with_no_instance_gives_no_capacity_reason():
+    for dst in (host(offer('0000:3b:00.0', T4, 'nvidia-230', 12), offer(GPU, T4, 'nvidia-222', 0)),
+                host(offer('0000:3b:00.0', T4, 'nvidia-230', 12), offer(GPU, T4, 'nvidia-234', 0, version='550.90.07'))):
+        reasons = _only(migration_check(SOURCE, dst))
+        assert 'capacity' not in [r['rule'] for r in reasons], reasons
+
+
+def test_pf_with_every_vf_enabled():
+    src = host(dev('v0', board=CX6DX_VF, vm='db', version='6.8.0-45-generic'))
+    dst = host(pf('0000:5e:00.0', CX6DX_PF, 8, 8, vf_device='101e'), kernel='6.8.0-45-generic')
+    reasons = _only(migration_check(src, dst))
+    assert reasons[0]['rule'] == 'capacity'
+    assert reasons[0]['field'] == 'sriov.numvfs'
+    assert reasons[0]['candidate'] == '0000:5e:00.0/new-vf'
+    assert '0000:5e:00.0: numvfs 8 of totalvfs 8' in reasons[0]['message']
+    # the same PF with a VF left to create takes the device
+    assert migration_check(src, host(pf('0000:5e:00.0', CX6DX_PF, 8, 7, vf_device='101e'),
+                                     kernel='6.8.0-45-generic'))['compatible']
+
+
+def test_device_of_the_profile_in_use():
+    src = host(dev('v0', board=CX6DX_VF, vm='db', version='6.1.0-18-amd64'))
+    dst = host(dev('v9', board=CX6DX_VF, vm='cache', version='6.8.0-45-generic'))
+    reasons = _only(migration_check(src, dst))
+    assert reasons[0]['field'] == 'in_use'
+    assert reasons[0]['candidate'] == 'v9'
+    assert reasons[0]['message'] == ('the destination has 1 device(s) of this profile, but none is free '
+                                     '(v9 in use by VM cache)')
+
+
+def test_compat_matrix_and_plan_name_the_full_type():
+    verdicts = compat_matrix({'src': SOURCE, 'dst': FULL})['verdicts']
+    reasons = verdicts['c2']['c1']['unplaced'][0]['reasons']
+    assert reasons[0]['rule'] == 'capacity' and reasons[0]['field'] == 'available_instances'
+    # a class verdict stands for every host of the class: no address in the sentence
+    assert reasons[0]['message'] == ('the destination has mdev type nvidia-234, but no instance of it is '
+                                     'available (available_instances 0 on 1 parent(s))')
+    blocked = migration_plan({'src': SOURCE, 'dst': FULL}, drain=['src'])['blocked']
+    assert [r['field'] for r in blocked[0]['reasons']][0] == 'available_instances'
+
+
+def test_spent_slots_are_not_built_when_everything_fits():
+    engine = Engine()
+    src = engine.host('src', host(dev('g0', vm='web', board=T4, type='nvidia-230')))
+    dst = engine.host('dst', FULL)
+    result = place(src.demands(), dst.pools, engine.comparator, spent=dst.spent)
+    assert result.complete
+    assert dst._spent is None   # pylint: disable=protected-access
