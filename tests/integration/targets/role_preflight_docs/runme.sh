@@ -69,7 +69,7 @@ PY
 # every example in the guides is one of the files run below, and each of those is in a guide
 printf '%s\n' ansible.cfg drain_for_maintenance.yml fill_fact_cache.yml fleet_report.yml preflight_fail.yml \
   preflight_from_cache.yml preflight_select.yml preflight_with_rules.yml site_rules.yml > "$WORK/examples.run"
-LC_ALL=C ls "$EXAMPLES" | diff -u "$WORK/examples.run" - \
+find "$EXAMPLES" -mindepth 1 -printf '%f\n' | LC_ALL=C sort | diff -u "$WORK/examples.run" - \
   || { echo "the examples in the guides (+) differ from the ones this test runs (-)" >&2; exit 1; }
 
 # the guides name every role variable, and no variable that a role does not have
