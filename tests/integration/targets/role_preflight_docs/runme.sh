@@ -1,27 +1,76 @@
 #!/usr/bin/env bash
-# Every example of the user guide (docs/docsite/examples, included into docs/docsite/rst) runs
-# here against simulated hosts, and does what the guide says it does.
+# Every example of the user guide (docs/docsite/rst) runs here against simulated hosts, and does
+# what the guide says it does. The examples live in the guides themselves (antsibull-docs
+# publishes only the .rst files), each a code block right after a comment naming its file:
+#
+#   .. example: preflight_fail.yml
+#   .. code-block:: yaml
+#
+#     ---
+#     - name: ...
+#
+# This test writes them to $WORK/examples and runs them from there.
 source "$(dirname "$0")/../setup_sim/env.sh"
 source ../role_preflight_lib/lib.sh
-EXAMPLES=$COLLECTION_ROOT/docs/docsite/examples
+EXAMPLES=$WORK/examples
 HOSTS=(pf-src-ok pf-src-narrow pf-src-blocked pf-dst-old pf-dst-busy pf-dst-new pf-dst-spare pf-dst-nic)
 build_hosts "${HOSTS[@]}"
 "$PYTHON" "$LIB_DIR/inventory.py" "$WORK/build" "$LIB_DIR/groups.yml" /nonexistent/python3 "${HOSTS[@]}" > "$WORK/down.yml"
 INV=$WORK/inventory.yml
 
-# every example in the guide is one of the files run below
-for f in "$EXAMPLES"/*; do
-  case "$(basename "$f")" in
-    preflight_fail.yml|preflight_select.yml|drain_for_maintenance.yml|ansible.cfg|fill_fact_cache.yml|\
-    preflight_from_cache.yml|fleet_report.yml|site_rules.yml|preflight_with_rules.yml) ;;
-    *) echo "docs/docsite/examples/$(basename "$f") is not exercised by this test" >&2; exit 1 ;;
-  esac
-done
-for f in "$COLLECTION_ROOT"/docs/docsite/rst/*.rst; do
-  grep -o 'literalinclude:: \.\./examples/[^ ]*' "$f" | sed 's#.*/##' | while read -r example; do
-    [ -f "$EXAMPLES/$example" ] || { echo "$f includes a missing example: $example" >&2; exit 1; }
-  done
-done
+# write the guides' examples to $EXAMPLES; every yaml or ini block of a guide is an example
+"$PYTHON" - "$COLLECTION_ROOT/docs/docsite/rst" "$EXAMPLES" <<'PY'
+import glob, os, re, sys
+rst_dir, out = sys.argv[1], sys.argv[2]
+os.makedirs(out)
+languages = {'.yml': 'yaml', '.cfg': 'ini'}
+problems, written = [], set()
+for path in sorted(glob.glob(os.path.join(rst_dir, '*.rst'))):
+    lines = open(path).read().split('\n')
+    for i, line in enumerate(lines):
+        where = '%s:%d' % (os.path.basename(path), i + 1)
+        if 'literalinclude' in line or '../examples' in line:
+            problems.append('%s: an example outside the guide, which antsibull-docs does not publish' % where)
+        block = re.match(r'\.\. code-block:: *(yaml|ini)\s*$', line)
+        if block and not (i and re.match(r'\.\. example: ', lines[i - 1])):
+            problems.append('%s: a %s block with no ".. example: FILE" right before it' % (where, block.group(1)))
+        marker = re.match(r'\.\. example: *(\S+)\s*$', line)
+        if not marker:
+            continue
+        name = marker.group(1)
+        language = languages.get(os.path.splitext(name)[1], '(.yml or .cfg file)')
+        following = lines[i + 1] if i + 1 < len(lines) else ''
+        if not re.match(r'\.\. code-block:: *%s\s*$' % re.escape(language), following):
+            problems.append('%s: %s is not followed by ".. code-block:: %s"' % (where, name, language))
+            continue
+        if name in written or '/' in name:
+            problems.append('%s: %s is not a new file name' % (where, name))
+            continue
+        j = i + 2
+        while j < len(lines) and re.match(r'\s+:[\w-]+:', lines[j]):
+            j += 1  # options of the code block
+        body = []
+        while j < len(lines) and (not lines[j].strip() or lines[j][:1].isspace()):
+            body.append(lines[j])
+            j += 1
+        while body and not body[-1].strip():
+            body.pop()
+        while body and not body[0].strip():
+            body.pop(0)
+        if not body:
+            problems.append('%s: the block of %s is empty' % (where, name))
+            continue
+        indent = min(len(b) - len(b.lstrip()) for b in body if b.strip())
+        with open(os.path.join(out, name), 'w') as f:
+            f.write(''.join(b[indent:] + '\n' for b in body))
+        written.add(name)
+assert not problems, '\n'.join(problems)
+PY
+# every example in the guides is one of the files run below, and each of those is in a guide
+printf '%s\n' ansible.cfg drain_for_maintenance.yml fill_fact_cache.yml fleet_report.yml preflight_fail.yml \
+  preflight_from_cache.yml preflight_select.yml preflight_with_rules.yml site_rules.yml > "$WORK/examples.run"
+find "$EXAMPLES" -mindepth 1 -printf '%f\n' | LC_ALL=C sort | diff -u "$WORK/examples.run" - \
+  || { echo "the examples in the guides (+) differ from the ones this test runs (-)" >&2; exit 1; }
 
 # the guides name every role variable, and no variable that a role does not have
 "$PYTHON" - "$COLLECTION_ROOT" <<'PY'
