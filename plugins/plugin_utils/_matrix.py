@@ -30,7 +30,7 @@ from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engin
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError
 from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import signature_of, usable
 from ansible_collections.vfio.migration.plugins.plugin_utils._placement import (
-    Matcher, Shares, _share_reason, _tag, merge_reasons, spent_reasons)
+    Matcher, Shares, _share_reason, _tag, merge_reasons, spent_reasons, taken_reason)
 
 __all__ = ['compat_matrix', 'class_verdict', 'build_models']
 
@@ -288,11 +288,7 @@ class _Verdicts(object):
                 reasons = self._spent(dk, rep, offer, demand.counts[dk], compat[dk], osig)
                 for j in compat[dk]:
                     pk = offer.keys[j]
-                    reasons.append({'candidate': offer.reps[pk].id, 'candidates': 1, 'rule': 'capacity',
-                                    'field': 'capacity', 'source': demand.counts[dk],
-                                    'destination': offer.caps[pk],
-                                    'message': 'compatible, but the %d slot(s) of this kind on the destination '
-                                               'are needed by the other devices placed there' % offer.caps[pk]})
+                    reasons.append(taken_reason(offer.reps[pk].id, 1, demand.counts[dk], offer.caps[pk]))
                 for pk in offer.keys:
                     if not self.compatible(dk, rep, pk, offer.reps[pk]):
                         reasons.extend(self.refusals(dk, rep, pk, offer.reps[pk]))
@@ -344,10 +340,7 @@ class _Verdicts(object):
                     continue
                 seen.add(pk)
                 total = sum(e[1] for e in entries if e[0] == pk)
-                reasons.append({'candidate': pools[j].id, 'candidates': 1, 'rule': 'capacity',
-                                'field': 'capacity', 'source': demand.counts[dk], 'destination': total,
-                                'message': 'compatible, but the %d slot(s) of this kind on the destination '
-                                           'are needed by the other devices placed there' % total})
+                reasons.append(taken_reason(pools[j].id, 1, demand.counts[dk], total))
             key = (dk, osig, demand.counts[dk], tuple((r['candidate'], r['destination'], r['message']) for r in reasons))
             merged = self.reason_lists.get(key) if osig is not None else None
             if merged is None:

@@ -43,7 +43,8 @@ from __future__ import annotations
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import Pool, Share, usable
 
-__all__ = ['Matcher', 'Shares', 'place', 'Placement', 'with_capacity', 'merge_reasons', 'spent_reasons']
+__all__ = ['Matcher', 'Shares', 'place', 'Placement', 'with_capacity', 'merge_reasons', 'spent_reasons',
+           'taken_reason']
 
 
 class Shares(object):
@@ -369,6 +370,15 @@ def spent_reasons(comparator, key, record, spent, count=1, named=True):
     return out
 
 
+def taken_reason(candidate, candidates, count, total):
+    """The ``capacity`` reason of ``count`` device(s) whose compatible slots (``total`` of this
+    kind, first one ``candidate``) are taken by the other devices placed on the destination."""
+    return {'candidate': candidate, 'candidates': candidates, 'rule': 'capacity', 'field': 'capacity',
+            'source': count, 'destination': total,
+            'message': 'compatible, but the %d slot(s) of this kind on the destination '
+                       'are needed by the other devices placed there' % total}
+
+
 def _share_reason(matcher, pools, j, why):
     """The ``capacity`` reason of a compatible pool ``j`` that its share keeps from taking one more."""
     pool = pools[j]
@@ -464,10 +474,7 @@ def place(demands, pools, comparator, budget=20000, spent=None, named=True):
                     seen_keys.add(pool.key)
                     same = [p for p in pools if p.key == pool.key]
                     total = sum(p.capacity for p in same)
-                    reasons.append({'candidate': pool.id, 'candidates': len(same), 'rule': 'capacity',
-                                    'field': 'capacity', 'source': 1, 'destination': total,
-                                    'message': 'compatible, but the %d slot(s) of this kind on the destination '
-                                               'are needed by the other devices placed there' % total})
+                    reasons.append(taken_reason(pool.id, len(same), 1, total))
                 if len(groups[k]) > 1:
                     reasons.append({'candidate': None, 'candidates': 0, 'rule': 'vm_atomicity', 'field': 'in_use.vm',
                                     'source': demand.vm, 'destination': None,
