@@ -20,7 +20,7 @@ import re
 from ansible_collections.vfio.migration.plugins.module_utils import _mdev, _nvidia, _pci, _processes
 from ansible_collections.vfio.migration.plugins.module_utils._profile import PCI_ID_KEYS, fingerprint
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
-from ansible_collections.vfio.migration.plugins.module_utils._versions import Versions
+from ansible_collections.vfio.migration.plugins.module_utils._software_version import Versions
 
 __all__ = ['gather', 'SCHEMA_VERSION', 'KINDS']
 

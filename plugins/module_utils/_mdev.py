@@ -19,7 +19,7 @@ from __future__ import annotations
 from ansible_collections.vfio.migration.plugins.module_utils._capability import capability
 from ansible_collections.vfio.migration.plugins.module_utils._pci import cdev_of, device_record
 from ansible_collections.vfio.migration.plugins.module_utils._s390 import attributes as s390_attributes, kind_for
-from ansible_collections.vfio.migration.plugins.module_utils._versions import vendor_attributes
+from ansible_collections.vfio.migration.plugins.module_utils._software_version import vendor_attributes
 
 __all__ = ['parents', 'scan']
 

@@ -27,7 +27,7 @@ import re
 from ansible_collections.vfio.migration.plugins.module_utils._capability import capability
 from ansible_collections.vfio.migration.plugins.module_utils._pci import (
     NVIDIA_VENDOR, cdev_of, device_record, numa)
-from ansible_collections.vfio.migration.plugins.module_utils._versions import vendor_attributes
+from ansible_collections.vfio.migration.plugins.module_utils._software_version import vendor_attributes
 
 __all__ = ['BOARD_FRAMEBUFFER_GIB', 'max_instance', 'parse_creatable', 'profile_framebuffer', 'room', 'scan']
 

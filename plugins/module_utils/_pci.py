@@ -15,7 +15,7 @@ to a VFIO driver, SR-IOV PFs, mdev parents, NVIDIA VFs) the ids and the rest
 from __future__ import annotations
 
 from ansible_collections.vfio.migration.plugins.module_utils._capability import capability, is_vfio_pci_driver
-from ansible_collections.vfio.migration.plugins.module_utils._versions import vendor_attributes
+from ansible_collections.vfio.migration.plugins.module_utils._software_version import vendor_attributes
 
 __all__ = ['scan', 'read_ids', 'device_record', 'pci_type', 'PciScan', 'NVIDIA_VENDOR']
 
