@@ -17,6 +17,8 @@ mdev types are looked up by the parent driver, which is the prefix of the type i
 
 from __future__ import annotations
 
+from ansible_collections.vfio.migration.plugins.module_utils._numbers import leading_int
+
 __all__ = ['capability', 'is_vfio_pci_driver', 'kernel_at_least', 'VFIO_PCI_DRIVERS']
 
 # Drivers that hand a whole PCI function to VFIO besides the ``*_vfio_pci`` variant drivers.
@@ -38,17 +40,8 @@ def kernel_at_least(release, major, minor):
     """
     if not release:
         return None
-    parts = []
-    for chunk in release.split('.', 2)[:2]:
-        digits = ''
-        for ch in chunk:
-            if not ch.isdigit():
-                break
-            digits += ch
-        if not digits:
-            return None
-        parts.append(int(digits))
-    if len(parts) < 2:
+    parts = [leading_int(chunk) for chunk in release.split('.', 2)[:2]]
+    if len(parts) < 2 or None in parts:
         return None
     return (parts[0], parts[1]) >= (major, minor)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.vfio.migration.plugins.module_utils._capability import capability
+from ansible_collections.vfio.migration.plugins.module_utils._numbers import is_digits
 from ansible_collections.vfio.migration.plugins.module_utils._pci import (
     NVIDIA_VENDOR, cdev_of, device_record, numa)
 from ansible_collections.vfio.migration.plugins.module_utils._software_version import vendor_attributes
@@ -53,8 +54,8 @@ def parse_creatable(text):
     for line in (text or '').splitlines():
         ident, sep, name = line.partition(':')
         ident = ident.strip()
-        if sep and ident.isdigit():
-            types.append((str(int(ident)), name.strip()))
+        if sep and is_digits(ident):
+            types.append((str(int(ident, 10)), name.strip()))
     return types
 
 
@@ -126,10 +127,10 @@ def scan(ctx, other_vfs, functions):
                 free[key] += 1
         if current is None or current == '0':
             continue
-        if not current.isdigit():
+        if not is_digits(current):
             reader.warn(vdir + '/current_vgpu_type', 'not a vGPU type id: %r' % current[:40])
             continue
-        used.append((name, real, driver, driver_dir, pf, str(int(current))))
+        used.append((name, real, driver, driver_dir, pf, str(int(current, 10))))
 
     devices = []
     for name, real, driver, driver_dir, pf, ident in used:
