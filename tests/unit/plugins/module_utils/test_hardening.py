@@ -17,7 +17,6 @@ from ansible_collections.vfio.migration.plugins.module_utils._numbers import (
     is_digits, leading_int, parse_hex, parse_int, split_digits)
 from ansible_collections.vfio.migration.plugins.module_utils._nvidia import parse_creatable
 from ansible_collections.vfio.migration.plugins.module_utils._processes import parse_holder
-from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
 
 from ansible_collections.vfio.migration.tests.unit.plugins.module_utils.audit import Audit
 
