@@ -17,8 +17,8 @@ its root:
 * files are opened relative to an already resolved directory with ``O_NOFOLLOW`` (a
   symbolic link in place of an attribute file is refused) and ``O_NONBLOCK`` (a FIFO can
   never block the scan); a directory in their place fails the read; at most
-  ``max_bytes`` are read.  Subdirectories are probed by opening them with
-  ``O_DIRECTORY | O_NOFOLLOW``;
+  ``max_bytes`` are read.  Files and subdirectories are checked with ``lstat`` before
+  use: only regular files are opened, only real directories are entered;
 * every ``OSError`` and ``UnicodeDecodeError`` becomes one warning line naming the path
   as the target host sees it (``/sys/bus/pci/devices/0000:3b:00.2/vendor: ...``), and
   the scan goes on.  A missing *optional* file is normal and is no warning.
@@ -42,7 +42,6 @@ MAX_BYTES = 65536
 
 _O_READ = (os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0)
            | getattr(os, 'O_CLOEXEC', 0))
-_O_DIR = os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
 _MAX_LINKS = 40  # like the kernel's MAXSYMLINKS
 
 # errors that mean "this entry does not exist (any more)"
@@ -444,23 +443,27 @@ class Reader(object):
         return self.read(directory + '/' + relpath, quiet_missing)
 
     def subdir(self, directory, relpath, quiet_missing=True):
-        """``directory/relpath`` when every component is a real directory, else ``None``."""
-        cur = directory
+        """``directory/relpath`` when every component is a real directory, else ``None``.
+
+        Each component is checked with ``lstat``, never opened: a link, FIFO or device node
+        in its place is a warning.
+        """
+        cur = directory if directory in self._dirs else self.resolve(directory, True)
+        if cur is None:
+            return None
         for name in relpath.split('/'):
             cand = cur + '/' + name
             if cand not in self._dirs:
-                # opening it as a directory without following links is the check
                 try:
-                    os.close(os.open(cand, _O_DIR))
+                    mode = os.lstat(cand).st_mode
                 except OSError as exc:
-                    if exc.errno == errno.ENOENT:
-                        if not quiet_missing:
-                            self.warn(cand, 'does not exist')
-                    elif exc.errno in (errno.ENOTDIR, errno.ELOOP):
-                        link = os.path.islink(cand)
-                        self.warn(cand, 'is a symbolic link, not followed' if link else 'not a directory')
-                    else:
+                    if exc.errno != errno.ENOENT:
                         self.warn(cand, describe_error(exc))
+                    elif not quiet_missing:
+                        self.warn(cand, 'does not exist')
+                    return None
+                if not stat.S_ISDIR(mode):
+                    self.warn(cand, 'is a symbolic link, not followed' if stat.S_ISLNK(mode) else 'not a directory')
                     return None
                 self._dirs.add(cand)
             cur = cand
