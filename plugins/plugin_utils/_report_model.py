@@ -28,6 +28,8 @@ Shape (all lists sorted, so two runs over the same facts give the same model)::
 
 from __future__ import annotations
 
+from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import offers_nothing
+
 REPORT_VERSION = 1
 
 
@@ -412,7 +414,7 @@ def evacuation_view(facts_by_host, classes, class_verdicts, plan=None, max_reaso
                 for vm in plan(members[0]).get('blocked') or []:
                     # compatible hosts that are full first (the most actionable), hosts offering nothing last
                     reasons = sorted(vm.get('reasons') or [], key=lambda r: (
-                        2 if 'offers no free device' in str(r.get('message')) else int(r.get('rule') != 'capacity')))
+                        2 if offers_nothing(r) else int(r.get('rule') != 'capacity')))
                     lines = []
                     for reason in reasons:
                         line = _plan_reason(reason)
