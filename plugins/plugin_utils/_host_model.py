@@ -50,11 +50,6 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
-try:
-    import jmespath  # noqa: F401  pylint: disable=unused-import
-except ImportError:  # pragma: no cover
-    pass
-
 from ansible_collections.vfio.migration.plugins.plugin_utils._schema import validate_facts
 
 try:
@@ -108,7 +103,8 @@ def _freeze(value):
 
 
 class RecordKeyer(object):
-    """Keys records for verdict caching: fingerprint + the extra fields the rules read.
+    """Keys records for verdict caching: fingerprint + the extra fields the rules read
+    (each rule says which: :meth:`_rules.Rule.fields_read`).
 
     If some rule reads a record in a way that cannot be reduced to field paths (``@``),
     every record gets a key of its own (correct, only slower).

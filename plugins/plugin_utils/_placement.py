@@ -293,11 +293,13 @@ def with_capacity(pools, caps):
 class _Problem(object):
     """One placement problem: ``demands`` and ``pools``, per demand its compatible pool indices
     (``adj``, scarce pools first) and refusing pools (``refused``), the pools' ``caps``, the
-    demands by VM (``groups``) and the VMs with a device no pool takes (``hopeless``)."""
+    demands by VM (``groups``), the VMs with a device no pool takes (``hopeless``), and what
+    :func:`_reasons.spent_reasons` needs (``comparator``, ``spent``, ``named``, see :func:`place`)."""
 
-    __slots__ = ('demands', 'pools', 'adj', 'refused', 'caps', 'groups', 'hopeless')
+    __slots__ = ('demands', 'pools', 'adj', 'refused', 'caps', 'groups', 'hopeless', 'comparator', 'spent', 'named')
 
-    def __init__(self, demands, pools, comparator):
+    def __init__(self, demands, pools, comparator, spent=None, named=True):
+        self.comparator, self.spent, self.named = comparator, spent, named
         self.demands, self.pools, self.adj, self.refused = demands, pools, [], []
         for demand in demands:
             ok_idx, ref = _candidates(comparator, demand, pools)
@@ -329,7 +331,7 @@ def place(demands, pools, comparator, budget=20000, spent=None, named=True):
     destination's ``HostModel.spent`` (or None) and whether its reasons name addresses (see
     :func:`_reasons.spent_reasons`). Returns a :class:`Placement`.
     """
-    problem = _Problem(demands, pools, comparator)
+    problem = _Problem(demands, pools, comparator, spent, named)
     matcher, chosen, optimal = _choose_vms(problem, budget)
     placed_set = set(i for k in chosen for i in problem.groups[k])
     placed, used = [], {}
@@ -338,7 +340,7 @@ def place(demands, pools, comparator, budget=20000, spent=None, named=True):
             pool = pools[matcher.assign[i]]
             placed.append((demand, pool))
             used[pool.id] = used.get(pool.id, 0) + 1
-    unplaced = _left_over(problem, matcher, chosen, placed_set, (comparator, spent, named))
+    unplaced = _left_over(problem, matcher, chosen, placed_set)
     return Placement(placed, unplaced, optimal, used)
 
 
@@ -357,9 +359,8 @@ def _choose_vms(problem, budget):
     return matcher, chosen, optimal
 
 
-def _left_over(problem, matcher, chosen, placed_set, spent_of):
-    """``[(Demand, reasons)]`` for the demands not placed; ``spent_of`` is ``(comparator, spent,
-    named)`` as :func:`_reasons.spent_reasons` takes them."""
+def _left_over(problem, matcher, chosen, placed_set):
+    """``[(Demand, reasons)]`` for the demands not placed."""
     trials = _trials(matcher, problem.groups, chosen, problem.hopeless) if matcher.shares is not None else {}
     final = matcher.snapshot() if trials else None
     out = []
@@ -369,21 +370,20 @@ def _left_over(problem, matcher, chosen, placed_set, spent_of):
         tried = demand.vm_key in trials
         if tried:
             matcher.restore(trials[demand.vm_key])
-        out.append((demand, _why_unplaced(problem, matcher, i, tried, spent_of)))
+        out.append((demand, _why_unplaced(problem, matcher, i, tried)))
     if final is not None:
         matcher.restore(final)
     return out
 
 
-def _why_unplaced(problem, matcher, i, tried, spent_of):
+def _why_unplaced(problem, matcher, i, tried):
     """The reasons of demand ``i`` (see :func:`_reasons.why_unplaced`); ``tried``: the matcher
     holds the state in which its VM's devices were added one by one (shares only)."""
     demand = problem.demands[i]
     group = problem.groups[demand.vm_key]
     spent, capacity, atomicity = [], [], None
     if not problem.adj[i]:
-        comparator, slots, named = spent_of
-        spent = spent_reasons(comparator, demand.key, demand.record, slots, named=named)
+        spent = spent_reasons(problem.comparator, demand.key, demand.record, problem.spent, named=problem.named)
     elif demand.vm_key in problem.hopeless:
         blockers = [problem.demands[m].id for m in group if not problem.adj[m]]
         atomicity = vm_blocked_reason(demand.vm, blockers)
