@@ -28,7 +28,7 @@ ignore             always (documents a deliberate non-check)
 
 from __future__ import annotations
 
-from ansible_collections.vfio.migration.plugins.plugin_utils import _versions
+from ansible_collections.vfio.migration.plugins.plugin_utils import _version_compare as _versions
 
 __all__ = ['OPERATORS', 'PARAMETERS', 'SIDED', 'as_set']
 

@@ -28,6 +28,8 @@ Shape (all lists sorted, so two runs over the same facts give the same model)::
 
 from __future__ import annotations
 
+from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import offers_nothing
+
 REPORT_VERSION = 1
 
 
@@ -392,7 +394,7 @@ def _plan_reason(reason):
 def _reasons_most_actionable_first(vm):
     """The reasons of a blocked VM: compatible hosts that are full first, hosts offering nothing last."""
     return sorted(vm.get('reasons') or [], key=lambda r: (
-        2 if 'offers no free device' in str(r.get('message')) else int(r.get('rule') != 'capacity')))
+        2 if offers_nothing(r) else int(r.get('rule') != 'capacity')))
 
 
 def _blocked_by_plan(blocked_vms, devices, max_reasons):
