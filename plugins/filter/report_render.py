@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the vfio.migration collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ description:
     classes, per-host device and capacity tables and the hosts that cannot be evacuated. Every
     value is HTML-escaped.
   - V(summary) is a few lines for the play output.
+positional: _input, format
 options:
   _input:
     description:
@@ -75,22 +77,15 @@ _value:
   type: str
 """
 
-from ansible.errors import AnsibleFilterError
+from ansible_collections.vfio.migration.plugins.plugin_utils._gateway import LAZY, Gateway
+from ansible_collections.vfio.migration.plugins.plugin_utils._report_build import render_report
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._report_render import FORMATS, render
+# a model is rendered as given (it can be large); its JSON text is a string anyway
+_GATEWAY = Gateway('report_render', DOCUMENTATION, kinds={'_input': LAZY})
 
 
 def report_render(model, format, matrix_max_hosts=60, title='VFIO live-migration compatibility report'):  # pylint: disable=redefined-builtin
-    if format not in FORMATS:
-        raise AnsibleFilterError('report_render: format must be one of %s, got %r' % (', '.join(FORMATS), format))
-    if not isinstance(matrix_max_hosts, int) or isinstance(matrix_max_hosts, bool) or matrix_max_hosts < 0:
-        raise AnsibleFilterError('report_render: matrix_max_hosts must be a non-negative integer, got %r'
-                                 % (matrix_max_hosts,))
-    try:
-        return render(model, format, matrix_max_hosts=matrix_max_hosts, title=str(title))
-    except (TypeError, ValueError, KeyError) as exc:
-        raise AnsibleFilterError('report_render: the input is not a report model (%s: %s); make it with '
-                                 'vfio.migration.report_model' % (type(exc).__name__, exc))
+    return _GATEWAY.run(render_report, model, format, matrix_max_hosts=matrix_max_hosts, title=title)
 
 
 class FilterModule(object):

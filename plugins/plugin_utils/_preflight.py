@@ -12,13 +12,11 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.vfio.migration.plugins.plugin_utils._errors import PreflightInputError
+
 COLUMNS = ("VM", "DEVICE", "TYPE", "VERSION", "DESTINATION", "WHY NOT")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class PreflightInputError(ValueError):
-    """Input that the table cannot be built from; the message names the field."""
 
 
 def _text(value):
