@@ -15,7 +15,7 @@ work. The gateway
    ``choices``) and reports every problem at once in one error;
 3. makes a plain copy of the arguments (plain ``dict``/``list``/``str``...: values arriving from
    templates can be Ansible's own container and string types, which JMESPath type checks do not
-   know);
+   know); one string given for a list of strings is taken as a list of one;
 4. turns every error into an ``AnsibleFilterError`` ``vfio.migration.<filter>: <text>``, so a
    user never sees a traceback.
 
@@ -167,8 +167,15 @@ class Gateway(object):
             self._parsed = read_documentation(self.documentation)
         return self._parsed
 
-    def _prepared(self, name, value):
-        return value if self.kinds.get(name) == LAZY else plain(value)
+    def _prepared(self, spec, name, value):
+        """The value the function gets: a plain copy (unless LAZY); one string for a list of strings
+        becomes a list of one, as the engine has always taken it."""
+        if self.kinds.get(name) == LAZY:
+            return value
+        value = plain(value)
+        if isinstance(value, str) and spec and spec.get('type') == 'list' and spec.get('elements') == 'str':
+            return [value]
+        return value
 
     def run(self, function, *args, **kwargs):
         """``function(*args, **kwargs)`` on checked plain arguments; every failure an AnsibleFilterError."""
@@ -177,8 +184,8 @@ class Gateway(object):
             if len(args) > len(positional):
                 raise ArgumentError('takes %d positional argument(s) (%s), got %d'
                                     % (len(positional), ', '.join(positional), len(args)))
-            args = [self._prepared(name, value) for name, value in zip(positional, args)]
-            kwargs = dict((name, self._prepared(name, value)) for name, value in kwargs.items())
+            args = [self._prepared(options.get(name), name, value) for name, value in zip(positional, args)]
+            kwargs = dict((name, self._prepared(options.get(name), name, value)) for name, value in kwargs.items())
             arguments = dict(zip(positional, args))
             arguments.update(kwargs)
             problems = argument_problems(options, arguments, self.kinds)

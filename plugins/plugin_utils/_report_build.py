@@ -13,34 +13,17 @@ wrong.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from ansible.errors import AnsibleError
-
-from ansible_collections.vfio.migration.plugins.plugin_utils import _report_model as model
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import EngineError, ReportError
+from ansible_collections.vfio.migration.plugins.plugin_utils._hostvars import facts_from_hostvars
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix
 from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan
+from ansible_collections.vfio.migration.plugins.plugin_utils._report_model import (
+    build_model, evacuation_view, from_matrix, plain, rules_label)
 from ansible_collections.vfio.migration.plugins.plugin_utils._report_render import render
 from ansible_collections.vfio.migration.plugins.plugin_utils._schema import unwrap
 
-__all__ = ['facts_from_hostvars', 'build_report', 'render_report']
-
-
-def facts_from_hostvars(hostvars, hosts):
-    """``({host: vfio facts}, [hosts without any])``, read from ``hostvars`` for ``hosts`` only."""
-    found, missing = {}, []
-    for host in hosts:
-        try:
-            facts = hostvars[host]['ansible_facts']['vfio']
-        except (KeyError, TypeError, AnsibleError):  # not in the inventory, or no facts
-            facts = None
-        if not isinstance(facts, Mapping):  # also Jinja's Undefined for a host not in the inventory
-            missing.append(str(host))
-        else:
-            found[str(host)] = facts
-    return found, missing
+__all__ = ['build_report', 'render_report']
 
 
 def _evacuation(facts, classes, verdicts, rules):
@@ -49,21 +32,21 @@ def _evacuation(facts, classes, verdicts, rules):
 
     def drain(host):
         return migration_plan(facts, [host], engine=engine)
-    return model.evacuation_view(facts, classes, verdicts, plan=drain)
+    return evacuation_view(facts, classes, verdicts, plan=drain)
 
 
 def _model(facts, matrix, rules, evacuation, **build):
     """The model of plain ``facts`` by host (``matrix`` computed with ``rules`` when None)."""
     if matrix is None:
         matrix = compat_matrix(facts, rules=rules)
-    matrix = model.plain(matrix)
+    matrix = plain(matrix)
     missing = sorted(set(facts) ^ set(matrix.get('hosts') or []))
     if missing:
         raise ReportError('the matrix and the facts are not about the same hosts (%s); compute the '
                           'matrix from the same facts' % ', '.join(missing[:10]))
-    classes, verdicts = model.from_matrix(matrix, facts)
+    classes, verdicts = from_matrix(matrix, facts)
     evac = _evacuation(facts, classes, verdicts, rules) if evacuation else None
-    return model.build_model(facts, classes, verdicts, evacuation=evac, rules=model.rules_label(rules), **build)
+    return build_model(facts, classes, verdicts, evacuation=evac, rules=rules_label(rules), **build)
 
 
 def build_report(facts_by_host, matrix=None, rules=None, hosts_without_facts=None, facts_source='gathered',
@@ -76,9 +59,9 @@ def build_report(facts_by_host, matrix=None, rules=None, hosts_without_facts=Non
         raise ReportError('the input must be a dictionary of host name -> vfio facts, got %s'
                           % type(facts_by_host).__name__)
     try:
-        facts = dict((str(name), unwrap(value)) for name, value in model.plain(facts_by_host).items())
-        return _model(facts, matrix, model.plain(rules), evacuation,
-                      hosts_without_facts=[str(h) for h in model.plain(hosts_without_facts) or []],
+        facts = dict((str(name), unwrap(value)) for name, value in plain(facts_by_host).items())
+        return _model(facts, matrix, plain(rules), evacuation,
+                      hosts_without_facts=[str(h) for h in plain(hosts_without_facts) or []],
                       facts_source=facts_source, generated_at=None if generated_at is None else str(generated_at),
                       pair_details_max_hosts=pair_details_max_hosts)
     except EngineError:
