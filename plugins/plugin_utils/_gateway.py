@@ -11,11 +11,11 @@ work. The gateway
 1. names the arguments after the options of the filter's own DOCUMENTATION (``positional``
    gives the order of the positional ones), parsed once, with the options of the doc fragments
    it extends;
-2. checks every argument against its option (``required``, ``type``, ``elements``,
-   ``choices``) and reports every problem at once in one error;
-3. makes a plain copy of the arguments (plain ``dict``/``list``/``str``...: values arriving from
+2. makes a plain copy of the arguments (plain ``dict``/``list``/``str``...: values arriving from
    templates can be Ansible's own container and string types, which JMESPath type checks do not
    know); one string given for a list of strings is taken as a list of one;
+3. checks every argument against its option (``required``, ``type``, ``elements``,
+   ``choices``) and reports every problem at once in one error;
 4. turns every error into an ``AnsibleFilterError`` ``vfio.migration.<filter>: <text>``, so a
    user never sees a traceback.
 
