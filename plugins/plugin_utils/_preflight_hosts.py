@@ -52,7 +52,7 @@ def preflight_hosts(groups, sources=None, destinations=None, play_hosts=None):
     source_hosts = resolve_patterns(manager, sources or play_hosts or [])
     destination_hosts = resolve_patterns(manager, destinations or [])
     return {
-        'sources': _unique(h for _, hosts in source_hosts for h in hosts),
-        'destinations': _unique(h for _, hosts in destination_hosts for h in hosts),
+        'sources': _unique(h for pattern, hosts in source_hosts for h in hosts),
+        'destinations': _unique(h for pattern, hosts in destination_hosts for h in hosts),
         'unknown': _unique(name for name, hosts in source_hosts + destination_hosts if not hosts),
     }
