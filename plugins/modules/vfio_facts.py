@@ -310,6 +310,38 @@ ansible_facts:
               returned: always
               type: str
               sample: /dev/vfio/devices/vfio0
+            config_space:
+              description:
+                - Layout of a whole PCI function's configuration space (kind V(pci)), read from its C(config) file;
+                  QEMU refuses to load a device whose header type or capability chain differs from the source's.
+                - V(null) when the file is not readable past the 64-byte header (the kernel gives readers without
+                  C(CAP_SYS_ADMIN) 64 bytes, so run with C(become)), and for mdevs, SR-IOV vGPUs, ccw and ap devices
+                  (their parent's identity and the type decide).
+                - Not part of the profile or the fingerprint (the same device would fingerprint differently with and
+                  without root); the rules that read it key their comparisons on it.
+              returned: always
+              type: dict
+              contains:
+                header_type:
+                  description: The header layout (C(00) normal, C(01) bridge), without the multi-function bit.
+                  returned: always
+                  type: str
+                  sample: "00"
+                capabilities:
+                  description: Standard capabilities in chain order as C(<id>@<offset>), lower-case hex, 2-digit ids.
+                  returned: always
+                  type: list
+                  elements: str
+                  sample: ["01@60", "05@68", "10@78", "11@b4"]
+                extended_capabilities:
+                  description:
+                    - PCI Express extended capabilities in chain order as C(<id>@<offset>), 4-digit ids; empty for a
+                      256-byte config space.
+                    - A chain that loops is cut where it repeats, with a warning.
+                  returned: always
+                  type: list
+                  elements: str
+                  sample: ["0001@100", "000e@148"]
             in_use:
               description:
                 - The process holding the device's VFIO group or cdev open, or V(null) (also when

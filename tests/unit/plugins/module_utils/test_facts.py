@@ -82,7 +82,7 @@ def test_sriov_pf_with_variant_and_plain_vfio_vfs(host):
                 'class': '020000', 'revision': '00'},
         'software_version': KERNEL, 'software_version_source': 'kernel',
         'migration': {'capable': True, 'reason': vf['migration']['reason']},
-        'attributes': {}, 'cdev': '/dev/vfio/devices/vfio0',
+        'attributes': {}, 'cdev': '/dev/vfio/devices/vfio0', 'config_space': None,
         'in_use': {'pid': 77, 'vm': 'db-7', 'holder': '/dev/vfio/devices/vfio0'},
     }
     expected['fingerprint'] = fingerprint(expected)
@@ -416,5 +416,6 @@ def test_never_opens_side_effect_files_nor_writes(host, monkeypatch):
     monkeypatch.setattr(os, 'open', spy)
     facts_of(host)
     names = set(os.path.basename(path) for path, _flags in opened)
-    assert not names & {'config', 'rom', 'resource', 'resource0', 'reset', 'remove', 'create'}
+    # config is read (read-only, for config_space); rom/resource/reset/remove never
+    assert not names & {'rom', 'resource', 'resource0', 'reset', 'remove', 'create'}
     assert all(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND) == 0 for _p, flags in opened)
