@@ -359,6 +359,15 @@ ansible_facts:
                   returned: always
                   type: str
                   sample: web-01
+                machine_type:
+                  description:
+                    - The QEMU machine type from the process' command line (C(-machine pc-q35-8.2,...) as libvirt writes
+                      it, C(-machine type=...), C(-M ...); the last one given wins), or V(null) when there is none (QEMU's
+                      default machine) or the process is no QEMU.
+                    - QEMU's compatibility properties follow it; the NVIDIA rules read it (see the guide to rules).
+                  returned: always
+                  type: str
+                  sample: pc-q35-8.2
                 holder:
                   description: The device node the process holds, as the host names it.
                   returned: always
