@@ -40,8 +40,8 @@ def module(name, args, step):
         result = json.loads(proc.stdout)
     except ValueError:
         result = {'failed': True, 'msg': 'not JSON: %s %s' % (proc.stdout[-500:], proc.stderr[-500:])}
-    print('NOTE prepare %s: changed=%s failed=%s %s' % (step, result.get('changed'), result.get('failed'),
-                                                       result.get('msg', result.get('writes'))))
+    detail = result.get('msg', result.get('writes'))
+    print('NOTE prepare %s: changed=%s failed=%s %s' % (step, result.get('changed'), result.get('failed'), detail))
     return result
 
 
@@ -72,8 +72,8 @@ def mdevs(parent, mdev_type):
     r = module('vfio_mdev', spec, 'create-again-' + parent)
     check(not r.get('changed') and not r.get('failed') and r.get('writes') == [], 'second create unchanged')
     r = module('vfio_mdev', dict(spec, state='absent'), 'remove-' + parent)
-    check(r.get('changed') and r.get('writes') == [{'path': '%s/bus/mdev/devices/%s/remove' % (SYS, uuid),
-                                                     'value': '1'}], 'remove %s' % parent)
+    remove = {'path': '%s/bus/mdev/devices/%s/remove' % (SYS, uuid), 'value': '1'}
+    check(r.get('changed') and r.get('writes') == [remove], 'remove %s' % parent)
     removed = facts()
     check(uuid not in [d['id'] for d in removed['devices']], 'facts no longer list the %s mdev' % parent)
     check(avail(removed, parent, mdev_type) == avail(before, parent, mdev_type), 'available_instances restored')

@@ -18,10 +18,10 @@ SIM = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..',
 
 
 def _built(once):
-    spec = importlib.util.spec_from_file_location('vfio_simhost_in_use', os.path.join(SIM, 'simhost.py'))
+    spec = importlib.util.spec_from_file_location('vfio_simhost', os.path.join(SIM, 'simhost.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return once('simhosts-in-use', lambda out: module.build_all(sorted(glob.glob(os.path.join(SIM, 'hosts', '*.yml'))), out))
+    return once('simhosts', lambda out: module.build_all(sorted(glob.glob(os.path.join(SIM, 'hosts', '*.yml'))), out))
 
 
 def test_pick_prefers_a_vm_then_the_lowest_pid():
