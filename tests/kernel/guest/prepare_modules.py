@@ -35,7 +35,7 @@ def module(name, args, step):
     path = '/tmp/prepare-%s.json' % step
     with open(path, 'w') as handle:
         json.dump({'ANSIBLE_MODULE_ARGS': args}, handle)
-    proc = subprocess.run([sys.executable, '-m', PKG + name, path], env=ENV, capture_output=True, text=True)
+    proc = subprocess.run(check=False, args=[sys.executable, '-m', PKG + name, path], env=ENV, capture_output=True, text=True)
     try:
         result = json.loads(proc.stdout)
     except ValueError:
