@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import re
 
-from ansible_collections.vfio.migration.plugins.module_utils import _mdev, _nvidia, _pci, _processes
+from ansible_collections.vfio.migration.plugins.module_utils import _mdev, _nvidia, _pci, _processes, _state_size
 from ansible_collections.vfio.migration.plugins.module_utils._profile import PCI_ID_KEYS, fingerprint
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
 from ansible_collections.vfio.migration.plugins.module_utils._versions import Versions
@@ -182,6 +182,7 @@ def _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes):
             if entries:
                 device['in_use'] = _pick(entries)
 
+    _state_size.annotate(devices + types)
     for device in devices:
         del device['_real']
     _fingerprints(devices)

@@ -296,6 +296,16 @@ ansible_facts:
                   returned: always
                   type: str
                   sample: vfio-pci assigns the function but implements no migration state; a VM using it cannot live-migrate (assignment only).
+                state_size:
+                  description:
+                    - Estimated bytes of device state a live migration moves (what QEMU's C(query-migrate) reports
+                      as C(vfio.transferred)), computed from the driver's state layout where it is fixed, or V(null).
+                    - The kernel tells the size only to a process that opened the device (C(VFIO_DEVICE_FEATURE_MIG_DATA_SIZE));
+                      this is an estimate from the driver's source, known for the mtty sample (C(samples/vfio-mdev/mtty.c):
+                      a 24-byte header plus 36 bytes per port), V(null) for every other driver.
+                  returned: always
+                  type: int
+                  sample: 96
             attributes:
               description:
                 - Vendor- or device-API-specific attributes, read as they are.
@@ -449,7 +459,7 @@ ansible_facts:
               type: str
               sample: module
             migration:
-              description: As for devices (C(capable), C(reason)).
+              description: As for devices (C(capable), C(reason), C(state_size)).
               returned: always
               type: dict
             fingerprint:
