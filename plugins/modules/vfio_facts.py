@@ -301,8 +301,8 @@ ansible_facts:
                     - Estimated bytes of device state a live migration moves (what QEMU's C(query-migrate) reports
                       as C(vfio.transferred)), computed from the driver's state layout where it is fixed, or V(null).
                     - The kernel tells the size only to a process that opened the device (C(VFIO_DEVICE_FEATURE_MIG_DATA_SIZE));
-                      this is an estimate from the driver's source, known for the mtty sample (C(samples/vfio-mdev/mtty.c):
-                      a 24-byte header plus 36 bytes per port), V(null) for every other driver.
+                      this is an estimate from the driver's source, known for the mtty sample (a 24-byte header plus
+                      36 bytes per port, C(struct mtty_data) in C(samples/vfio-mdev/mtty.c)), V(null) for every other driver.
                   returned: always
                   type: int
                   sample: 96
