@@ -18,6 +18,7 @@ import gc
 import re
 
 from ansible_collections.vfio.migration.plugins.module_utils import _mdev, _nvidia, _pci, _processes, _state_size
+from ansible_collections.vfio.migration.plugins.module_utils._migration_features import apply_overrides
 from ansible_collections.vfio.migration.plugins.module_utils._profile import PCI_ID_KEYS, fingerprint
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
 from ansible_collections.vfio.migration.plugins.module_utils._versions import Versions
@@ -128,11 +129,13 @@ def _summary(devices, types, sriov, warnings, scanned):
     }
 
 
-def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versions=None, scan_processes=True):
+def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versions=None, scan_processes=True,
+           migration_features=None):
     """The ``vfio`` facts of the host whose trees are at the given roots.
 
     :param software_versions: ``{type id or driver: version}`` overrides.
     :param scan_processes: look for VFIO holders in ``proc_root``.
+    :param migration_features: ``{driver: [feature, ...]}`` overrides of ``migration.features``.
     :returns: a dict with ``schema_version``, ``host``, ``devices``, ``mdev_types``,
         ``sriov``, ``summary`` and ``warnings``; never raises for what it reads.
     """
@@ -141,7 +144,9 @@ def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versi
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes)
+        facts = _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes)
+        apply_overrides(facts['devices'] + facts['mdev_types'], migration_features)
+        return facts
     finally:
         if enabled:
             gc.enable()

@@ -64,6 +64,14 @@ options:
       - Values are version strings. Overridden devices report C(software_version_source=override).
     type: dict
     default: {}
+  migration_features:
+    description:
+      - Operator overrides of C(migration.features), keyed by driver name (V(mlx5_vfio_pci), V(nvidia), V(mtty);
+        V(-) and V(_) taken as the same), for drivers the built-in table does not know (out-of-tree drivers such as
+        the NVIDIA vGPU host driver) or whose features depend on the device firmware.
+      - Values are lists of V(stop_copy), V(p2p), V(pre_copy) and V(dirty_tracking).
+    type: dict
+    default: {}
   scan_processes:
     description:
       - Scan C(<proc_root>/<pid>/fd) for open VFIO groups and cdevs to fill C(in_use).
@@ -296,6 +304,18 @@ ansible_facts:
                   returned: always
                   type: str
                   sample: vfio-pci assigns the function but implements no migration state; a VM using it cannot live-migrate (assignment only).
+                features:
+                  description:
+                    - The optional parts of the VFIO migration protocol v2 the driver implements on this kernel
+                      (V(stop_copy), V(p2p), V(pre_copy), V(dirty_tracking)), from a table of the mainline drivers' sources
+                      (C(vdev->migration_flags) and C(log_ops)); V([]) for a driver that cannot migrate, V(null) when not
+                      known (out-of-tree or unlisted drivers). O(migration_features) overrides it per driver.
+                    - A destination without V(pre_copy) fails a migration from a source with it at switchover
+                      (QEMU C(hw/vfio/migration.c)); the default rule C(pre_copy_asymmetry) refuses that pair.
+                  returned: always
+                  type: list
+                  elements: str
+                  sample: [dirty_tracking, p2p, pre_copy, stop_copy]
                 state_size:
                   description:
                     - Estimated bytes of device state a live migration moves (what QEMU's C(query-migrate) reports
@@ -459,7 +479,7 @@ ansible_facts:
               type: str
               sample: module
             migration:
-              description: As for devices (C(capable), C(reason), C(state_size)).
+              description: As for devices (C(capable), C(features), C(reason), C(state_size)).
               returned: always
               type: dict
             fingerprint:
@@ -591,6 +611,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.vfio.migration.plugins.module_utils._facts import gather
+from ansible_collections.vfio.migration.plugins.module_utils._migration_features import check_overrides
 
 
 def main():
@@ -601,6 +622,7 @@ def main():
             'dev_root': {'type': 'path', 'default': '/dev'},
             'software_versions': {'type': 'dict', 'default': {}},
             'scan_processes': {'type': 'bool', 'default': True},
+            'migration_features': {'type': 'dict', 'default': {}},
         },
         supports_check_mode=True,
     )
@@ -609,12 +631,16 @@ def main():
         if value is None or isinstance(value, (bool, dict, list)):
             module.fail_json(msg='software_versions[%r] must be a version string, not %r' % (key, value))
         overrides[to_text(key)] = to_text(value)
+    features, problem = check_overrides(module.params['migration_features'])
+    if problem:
+        module.fail_json(msg=problem)
     facts = gather(
         sysfs_root=module.params['sysfs_root'],
         proc_root=module.params['proc_root'],
         dev_root=module.params['dev_root'],
         software_versions=overrides,
         scan_processes=module.params['scan_processes'],
+        migration_features=features,
     )
     module.exit_json(changed=False, ansible_facts={'vfio': facts})
 

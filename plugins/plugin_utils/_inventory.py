@@ -423,8 +423,8 @@ class HostModel(object):
     def demand_signature(self):
         """Hashable: the VMs' device keys (VM grouping kept, names dropped)."""
         if self._demand_sig is None:
-            self._demand_sig = tuple(sorted(tuple(sorted((d.key for d in group), key=repr))
-                                            for group in self.vms.values()))
+            self._demand_sig = tuple(sorted((tuple(sorted((d.key for d in group), key=repr))
+                                             for group in self.vms.values()), key=repr))
         return self._demand_sig
 
     def offer_signature(self):

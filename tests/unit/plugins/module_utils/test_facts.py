@@ -81,7 +81,8 @@ def test_sriov_pf_with_variant_and_plain_vfio_vfs(host):
         'pci': {'vendor': '15b3', 'device': '101e', 'subsystem_vendor': '15b3', 'subsystem_device': '0016',
                 'class': '020000', 'revision': '00'},
         'software_version': KERNEL, 'software_version_source': 'kernel',
-        'migration': {'capable': True, 'reason': vf['migration']['reason'], 'state_size': None},
+        'migration': {'capable': True, 'features': ['dirty_tracking', 'p2p', 'pre_copy', 'stop_copy'],
+                      'reason': vf['migration']['reason'], 'state_size': None},
         'attributes': {}, 'cdev': '/dev/vfio/devices/vfio0', 'config_space': None,
         'in_use': {'pid': 77, 'vm': 'db-7', 'machine_type': None, 'holder': '/dev/vfio/devices/vfio0'},
     }
