@@ -177,15 +177,16 @@ def row_markdown(row):
         reason['rule'], reason['message']) if reason else '?'
     real = row['outcome']
     if row['error']:
-        real += ' at %s: %s' % (row['stage'], row['error'])
-    if row['kernel']:
-        real += ' [kernel: %s]' % '; '.join(row['kernel'])
+        real += ' at %s: %s' % (row['stage'], row['error'].replace('qemu-system-x86_64: ', ''))
+    kernel = '; '.join(re.sub(r'[0-9a-f]{8}-[0-9a-f-]{27}', '<uuid>', k) for k in row['kernel']) or '-'
+    devices = '%s -> %s%s' % (row['source_type'], row['destination_type'],
+                              ' (%s)' % row['options'] if row.get('options') else '')
     size = '-' if row['state_size'] is None else str(row['state_size'])
     moved = '-' if row['vfio_bytes'] is None else str(row['vfio_bytes'])
     time_ = '-' if row['total_time_ms'] is None else '%s ms' % row['total_time_ms']
-    return '| %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
-        row['series'], row['case'], _cell(verdict), _cell(real, 240), row['agree'], time_, moved, size,
-        '%.1f s' % row['case_s'])
+    return '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+        row['series'], row['case'], _cell(devices), _cell(verdict, 200), _cell(real, 200), _cell(kernel),
+        row['agree'], time_, moved, size, '%.1f s' % row['case_s'])
 
 
 def markdown(rows, kernels, qemu):
@@ -198,11 +199,15 @@ def markdown(rows, kernels, qemu):
         'compares the real outcome with `vfio.migration.compatible` / `migration_check` on',
         'vfio_facts gathered in the same guest (destination: only the destination device).',
         '',
-        'Kernels: %s. QEMU inside the guest: %s.' % (', '.join(kernels), qemu),
+        'Kernels: %s. QEMU inside the guest: %s. Migration time is QEMU\'s `total-time`, device' % (
+            ', '.join(kernels), qemu),
+        'state moved its `vfio.transferred`; the case wall time includes starting both QEMUs under',
+        'emulation (TCG inside TCG on a 2-core machine shared with other jobs).',
         '',
-        '| kernel | case | our verdict, first reason | real outcome, error | agree | migration time | '
-        'device state moved (bytes) | migration.state_size | case wall time |',
-        '|---|---|---|---|---|---|---|---|---|',
+        '| kernel | case | devices (vfio-pci options) | our verdict, first reason | real outcome, error | '
+        'kernel log | agree | migration time | device state moved (bytes) | migration.state_size | '
+        'case wall time |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
     ]
     lines += [row_markdown(r) for r in rows]
     gaps = sorted(set(r['case'] for r in rows if r['agree'] == 'known gap'))
@@ -232,7 +237,8 @@ def evaluate(specs):
             agree, found = judge(series, outcome, prediction)
             problems += ['%s %s: %s' % (series, outcome['case'], p) for p in found]
             rows.append(dict(outcome, series=series, agree=agree, compatible=prediction['compatible'],
-                             reason=prediction['reason'],
+                             reason=prediction['reason'], source_type=prediction['source']['type'],
+                             destination_type=prediction['destination']['type'],
                              state_size=(prediction['source'].get('migration') or {}).get('state_size')))
     return rows, problems, kernels
 
