@@ -59,8 +59,9 @@ KNOWN_GAPS = {
         'Debian 6.12 is built without CONFIG_IOMMUFD_DRIVER: the iova_bitmap helpers are '
         'stubs returning EOPNOTSUPP (include/linux/iova_bitmap.h), so a driver with DMA '
         'logging ops (mtty) starts device dirty tracking but every report fails and QEMU '
-        'aborts ram_save_setup. The facts record no kernel build option; the lane migrates '
-        'mtty with x-device-dirty-page-tracking=off,enable-migration=on instead.'),
+        'aborts ram_save_setup. The facts list dirty_tracking in migration.features (mtty has '
+        'log_ops) and record no kernel build option, so the filters say compatible; the lane '
+        'migrates mtty with x-device-dirty-page-tracking=off,enable-migration=on instead.'),
 }
 
 # The cause a reason's rule names.

@@ -10,7 +10,9 @@ Per kernel series it: resolves the newest Debian kernel packages of that series 
 machine's own apt configuration, downloads and unpacks them, builds the mdev samples
 (mtty, mdpy, mbochs) out of tree, builds a busybox + python3 initramfs, boots it under
 QEMU (TCG, q35, intel-iommu), and reads back what the guest scenario produced: ground
-truth from a shell script, the module's facts, and a capture of the sysfs/proc/dev tree.
+truth from a shell script, the module's facts, a capture of the sysfs/proc/dev tree, and
+the outcomes of real migrations between QEMUs in the guest, which groundtruth.py compares
+with what the filters predicted.
 """
 
 import argparse
@@ -359,8 +361,8 @@ def build_holder(cache):
 
 def guest_qemu(c, qemu):
     """The lane's own QEMU (``qemu`` is its command prefix with ``-L`` dirs) as
-    /opt/qemu/bin/qemu-system-x86_64 with its shared libraries and the one firmware file a
-    paused, diskless VM needs (SeaBIOS' bios-256k.bin, kvmvapic.bin in /opt/qemu/share)."""
+    /opt/qemu/bin/qemu-system-x86_64 with its shared libraries and the firmware a paused,
+    diskless VM asks for (SeaBIOS' bios-256k.bin, kvmvapic.bin in /opt/qemu/share)."""
     exe = qemu[0]
     c.copy(exe, 'opt/qemu/bin/qemu-system-x86_64', 0o755)
     for lib in shared_libs([exe]):
@@ -795,7 +797,7 @@ def main(argv=None):
                                        os.path.join(workdir, 'facts-migrate.json'),
                                        os.path.join(workdir, 'migrate.json')))
                 else:
-                    failures[series] = 'the guest ran no migrations'
+                    failures[series] = failures.get(series) or 'the guest ran no migrations'
             with timer.stage(series, 'capture'):
                 cap = results.get('capture.json')
                 if not cap:
