@@ -161,7 +161,7 @@ from ansible.errors import AnsibleError, AnsibleFilterError
 from ansible_collections.vfio.migration.plugins.plugin_utils import _report_model as model
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import EngineError
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix
-from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
+from ansible_collections.vfio.migration.plugins.plugin_utils._engine import Engine
 from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan
 from ansible_collections.vfio.migration.plugins.plugin_utils._schema import unwrap
 

@@ -85,7 +85,7 @@ _value:
 """
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._filters import run_filter
-from ansible_collections.vfio.migration.plugins.plugin_utils._plan import upgrade_order as _order
+from ansible_collections.vfio.migration.plugins.plugin_utils._upgrade_order import upgrade_order as _order
 
 
 def upgrade_order(facts_by_host, targets=None, rules=None):

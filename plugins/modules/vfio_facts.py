@@ -84,6 +84,8 @@ notes:
     the mdev samples and the NVIDIA vGPU host driver, and is V(null) with a reason for unknown drivers.
   - Needs read access to sysfs and, for C(in_use), to every process' C(fd) directory, so run it with C(become)
     on real hosts.
+  - C(config_space) comes from the C(config) file of each VFIO-bound function (read only); like C(lspci -v), that
+    read makes the kernel resume a runtime-suspended device for a moment (C(drivers/pci/pci-sysfs.c)).
   - The module only uses the Python standard library (3.8 or later) on the target.
 seealso:
   - name: VFIO - Virtual Function I/O

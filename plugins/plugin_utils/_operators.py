@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.vfio.migration.plugins.plugin_utils import _versions
+from ansible_collections.vfio.migration.plugins.plugin_utils import _version_compare as _versions
 
 __all__ = ['OPERATORS', 'PARAMETERS', 'SIDED', 'as_set', 'machine_version']
 

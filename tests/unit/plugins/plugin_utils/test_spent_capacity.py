@@ -10,7 +10,7 @@ from ansible_collections.vfio.migration.tests.unit.engine_hosts import CX6DX_PF,
 from ansible_collections.vfio.migration.plugins.filter.compat_matrix import FilterModule as MatrixFilters
 from ansible_collections.vfio.migration.plugins.filter.migration_check import FilterModule as CheckFilters
 from ansible_collections.vfio.migration.plugins.filter.migration_plan import FilterModule as PlanFilters
-from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
+from ansible_collections.vfio.migration.plugins.plugin_utils._engine import Engine
 from ansible_collections.vfio.migration.plugins.plugin_utils._placement import place
 
 migration_check = CheckFilters().filters()['migration_check']
