@@ -15,7 +15,7 @@ source device against destination device, and checks per case:
 - the verdict equals the real outcome, and for a refusal the first reason names the same
   cause as QEMU's or the kernel's error (``cause_of_reason`` vs ``cause_of_error``);
 - a completed migration moved exactly the device-state bytes ``migration.state_size``
-  predicted, when the facts predict it.
+  predicted, when the facts predict it, and (mtty) the destination's driver loaded them.
 
 Known disagreements (``KNOWN_GAPS``) are reported, not failed, as long as they stay exactly
 as recorded; a gap that closes fails the run until it is removed here.
@@ -144,6 +144,9 @@ def judge(series, outcome, prediction):
         problems.append('the real migration %s but the case exists to show %s (lane setup?): %s'
                         % (outcome['outcome'], want, outcome['error']))
     real_ok = outcome['outcome'] == 'completed'
+    if real_ok and outcome.get('state_loaded') is False:
+        problems.append('QEMU completed, but the destination device never left RESUMING: '
+                        'its driver did not load the state')
     gap = KNOWN_GAPS.get(case)
     if prediction['compatible'] != real_ok:
         if gap and not real_ok and cause_of_error(outcome['error']) == gap[0]:
@@ -177,6 +180,8 @@ def row_markdown(row):
     verdict = 'compatible' if row['compatible'] else 'refused: %s (%s)' % (
         reason['rule'], reason['message']) if reason else '?'
     real = row['outcome']
+    if row.get('state_loaded'):
+        real += ' (the destination driver loaded the state: RESUMING -> STOP)'
     if row['error']:
         real += ' at %s: %s' % (row['stage'], row['error'].replace('qemu-system-x86_64: ', ''))
     kernel = '; '.join(re.sub(r'[0-9a-f]{8}-[0-9a-f-]{27}', '<uuid>', k) for k in row['kernel']) or '-'

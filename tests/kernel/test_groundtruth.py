@@ -43,6 +43,13 @@ def test_agreement_on_success_with_the_predicted_state_size():
         'yes', [])
 
 
+def test_completed_but_never_loaded_fails():
+    out = dict(outcome('mtty-1_to_mtty-1', True, vfio_bytes=60), state_loaded=False)
+    problems = gt.judge('6.12', out, prediction(True, state_size=60))[1]
+    assert 'never left RESUMING' in problems[0]
+    assert gt.judge('6.12', dict(out, state_loaded=True), prediction(True, state_size=60)) == ('yes', [])
+
+
 def test_state_size_mismatch_fails():
     agree, problems = gt.judge('6.12', outcome('mtty-1_to_mtty-1', True, vfio_bytes=60),
                                prediction(True, state_size=96))

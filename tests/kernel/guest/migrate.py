@@ -19,7 +19,8 @@ the destination (its devices load the state when they leave RESUMING). The outco
      "error": QEMU's or the kernel's error text (null on success),
      "total_time_ms", "downtime_ms", "vfio_bytes", "ram_bytes": from the source's query-migrate,
      "wall_s": seconds from the migrate command to both sides finished,
-     "kernel": what the mdev driver logged about the stream (mtty's debug lines), "case_s"}
+     "kernel": what the mdev driver logged about the stream (mtty's debug lines),
+     "state_loaded": whether mtty's destination loaded the state (null: not mtty), "case_s"}
 
 Standard library only (the guest has python3 and nothing else).
 """
@@ -250,6 +251,13 @@ def kernel_lines(text):
             if 'mtty' in line and any(k in line for k in keep)][:3]
 
 
+def state_loaded(text, ident):
+    """Whether mtty logged the destination leaving RESUMING for STOP, the step on which it
+    loads the state (mtty_step_state: 4 -> 1); None when mtty logged nothing about it."""
+    steps = [line for line in text.splitlines() if ident in line and 'mtty_step_state' in line]
+    return any(line.endswith(': 4 -> 1') for line in steps) if steps else None
+
+
 def dmesg_clear():
     return subprocess.run(['dmesg', '-c'], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           universal_newlines=True, check=False).stdout
@@ -266,6 +274,7 @@ def main():
         res = migrate(case)
         dmesg = dmesg_clear()
         res['kernel'] = kernel_lines(dmesg)
+        res['state_loaded'] = state_loaded(dmesg, case['destination'])
         with open(os.path.join(OUT, 'dmesg-%s.txt' % case['case']), 'w') as f:
             f.write(dmesg)
         res['case_s'] = round(time.monotonic() - t0, 2)
