@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import re
 
-from ansible_collections.vfio.migration.plugins.module_utils import _mdev, _nvidia, _pci, _processes, _state_size
+from ansible_collections.vfio.migration.plugins.module_utils import _in_use, _mdev, _nvidia, _pci, _processes, _state_size
 from ansible_collections.vfio.migration.plugins.module_utils._migration_features import apply_overrides
 from ansible_collections.vfio.migration.plugins.module_utils._profile import PCI_ID_KEYS, fingerprint
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
@@ -91,11 +91,6 @@ def _fingerprints(records):
         if value is None:
             value = memo[key] = fingerprint(record)
         record['fingerprint'] = value
-
-
-def _pick(entries):
-    """The holder to report: one with a VM name first, then the lowest pid."""
-    return sorted(entries, key=lambda e: (e['vm'] is None, e['pid']))[0]
 
 
 def _summary(devices, types, sriov, warnings, scanned):
@@ -179,13 +174,7 @@ def _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes):
         types = mdev_types + vgpu_types
         sriov = pci.sriov
 
-    if holders:
-        for device in devices:
-            entries = holders.get(('group', device['iommu_group'])) if device['iommu_group'] else None
-            if not entries and device['_real'] in vfio_dev:
-                entries = holders.get(('cdev', vfio_dev[device['_real']]))
-            if entries:
-                device['in_use'] = _pick(entries)
+    _in_use.mark(devices, holders, vfio_dev)
 
     _state_size.annotate(devices + types)
     for device in devices:

@@ -28,13 +28,10 @@ Shape (all lists sorted, so two runs over the same facts give the same model)::
 
 from __future__ import annotations
 
+from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ReportError
 from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import offers_nothing
 
 REPORT_VERSION = 1
-
-
-class ReportError(ValueError):
-    """Raised for input the report cannot be built from; the message names host and field."""
 
 
 def plain(value):

@@ -1367,6 +1367,7 @@ class _Builder(object):
         t.mkdir('sys/kernel/iommu_groups')
         t.mkdir('sys/bus/pci/devices')
         t.mkdir('sys/bus/pci/drivers')
+        t.write('sys/bus/pci/drivers_probe', '', 0o200)  # drivers/base/bus.c: write-only
         if self.m['iommu'] and self.m['arch'] == 'x86_64':
             dmar = 'sys/devices/virtual/iommu/dmar0'
             t.mkdir(dmar + '/devices')

@@ -130,6 +130,8 @@ stage module-after
 # 8. capture of the tree as it is now
 python3 /lane/capture.py > "$OUT/capture.json" 2> "$OUT/capture.err" || fail "capture.py"
 stage capture
+python3 /lane/prepare_modules.py || fail "prepare_modules.py"  # vfio_mdev, vfio_vf on the real kernel
+stage prepare-modules
 
 # 9. Real migrations: the holders go, fresh instances of the mdev types come, the
 #    module runs once more (the facts both sides of every case are judged on), then
@@ -147,6 +149,21 @@ for u in $M1B $M1C $M1D $M1E $M1F; do mk_mdev mtty mtty-1 "$u"; done
 for u in $M2B $M2C $M2D; do mk_mdev mtty mtty-2 "$u"; done
 mk_mdev mdpy mdpy-xga "$U_MDPYB"
 mk_mdev mbochs mbochs-medium "$U_MBOCHSB"
+# Two igb VFs on vfio-pci: prepare_modules.py re-created the VFs and bound only one.
+igb_vfio_vfs() {
+	n=0
+	for v in "$SYS/bus/pci/devices/$igb"/virtfn*; do
+		d=$(readlink -f "$v")
+		if [ ! -L "$d/driver" ] && [ "$n" -lt 2 ]; then
+			echo vfio-pci > "$d/driver_override"
+			echo "${d##*/}" > "$SYS/bus/pci/drivers_probe"
+		fi
+		if [ "$(basename "$(readlink "$d/driver")")" = vfio-pci ]; then
+			n=$((n + 1))
+			echo "${d##*/}"
+		fi
+	done | head -n 2
+}
 # QEMU options of the mtty cases on 6.12: Debian's kernels lack CONFIG_IOMMUFD_DRIVER, so
 # mtty's device DMA logging starts but every report fails (EOPNOTSUPP); QEMU then must use
 # the type1 container's dirty tracking, which its default (enable-migration=auto) refuses.
@@ -167,8 +184,8 @@ case_() { printf '{"case": "%s", "source": "%s", "destination": "%s", "options":
 		echo ,; case_ mbochs-medium_to_mbochs-medium "$U_MBOCHS" "$U_MBOCHSB"
 		set -- $vfs
 		echo ,; case_ nvme-vf_to_nvme-vf "$1" "$2"
-		if [ -n "$igb_vfs" ]; then
-			set -- $igb_vfs
+		if [ -n "$igb" ]; then
+			set -- $(igb_vfio_vfs)
 			echo ,; case_ igb-vf_to_igb-vf "$1" "$2"
 		fi
 	fi
