@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import re
 
-from ansible_collections.vfio.migration.plugins.module_utils import _in_use, _mdev, _nvidia, _pci, _processes
+from ansible_collections.vfio.migration.plugins.module_utils import _in_use, _mdev, _nvidia, _pci, _processes, _state_size
 from ansible_collections.vfio.migration.plugins.module_utils._migration_features import apply_overrides
 from ansible_collections.vfio.migration.plugins.module_utils._profile import PCI_ID_KEYS, fingerprint
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
@@ -176,6 +176,7 @@ def _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes):
 
     _in_use.mark(devices, holders, vfio_dev)
 
+    _state_size.annotate(devices + types)
     for device in devices:
         del device['_real']
     _fingerprints(devices)

@@ -318,6 +318,16 @@ ansible_facts:
                   type: list
                   elements: str
                   sample: [dirty_tracking, p2p, pre_copy, stop_copy]
+                state_size:
+                  description:
+                    - Estimated bytes of device state a live migration moves (what QEMU's C(query-migrate) reports
+                      as C(vfio.transferred)), computed from the driver's state layout where it is fixed, or V(null).
+                    - The kernel tells the size only to a process that opened the device (C(VFIO_DEVICE_FEATURE_MIG_DATA_SIZE));
+                      this is an estimate from the driver's source, known for the mtty sample (a 24-byte header plus
+                      36 bytes per port, C(struct mtty_data) in C(samples/vfio-mdev/mtty.c)), V(null) for every other driver.
+                  returned: always
+                  type: int
+                  sample: 96
             attributes:
               description:
                 - Vendor- or device-API-specific attributes, read as they are.
@@ -471,7 +481,7 @@ ansible_facts:
               type: str
               sample: module
             migration:
-              description: As for devices (C(capable), C(features), C(reason)).
+              description: As for devices (C(capable), C(features), C(reason), C(state_size)).
               returned: always
               type: dict
             fingerprint:
