@@ -34,9 +34,9 @@ sys.path.insert(0, HERE)
 
 import _fleet  # noqa: E402  (sets up the collection import path)
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine  # noqa: E402
+from ansible_collections.vfio.migration.plugins.plugin_utils._engine import Engine, build_models  # noqa: E402
 from ansible_collections.vfio.migration.plugins.plugin_utils._gc import gc_paused  # noqa: E402
-from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import build_models, compat_matrix  # noqa: E402
+from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix  # noqa: E402
 from ansible_collections.vfio.migration.plugins.plugin_utils._placement import Matcher  # noqa: E402
 
 

@@ -8,7 +8,9 @@
 
 The fleet is synthetic (benchmarks/_fleet.py): the drained hosts carry 4 VMs each (a vGPU,
 some with a ConnectX-6 Dx VF too), the others 0-2 VMs and spare vGPU and VF capacity over
-200 host templates. Prints the time, VMs placed (and blocked), devices placed and waves.
+200 host templates. Prints the time, VMs placed (and blocked), devices placed and waves, and
+the ratio to a baseline timed in the same run on the same facts: compat_matrix, the pairwise
+verdicts by class that any placement starts from.
 Optimality on small instances is checked by the unit tests against brute force.
 
 Writes benchmarks/output/bench_engine_plan.json.
@@ -27,6 +29,7 @@ sys.path.insert(0, HERE)
 
 import _fleet  # noqa: E402  (sets up the collection import path)
 
+from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix  # noqa: E402
 from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan  # noqa: E402
 
 
@@ -55,7 +58,15 @@ def main(argv=None):
           % (seconds, args.runs, cpu, summary['vms_placed'], summary['vms'], summary['vms_blocked'],
              summary['devices_placed'], len(plan['waves']), args.wave_size, len(summary['hosts_evacuated']),
              len(drain)))
+    baseline = []
+    for _run in range(args.runs):
+        start = time.perf_counter()
+        compat_matrix(facts)
+        baseline.append(time.perf_counter() - start)
+    print('baseline, same run and facts: compat_matrix %.3f s (best of %d); ratio migration_plan/compat_matrix = %.2f'
+          % (min(baseline), args.runs, seconds / min(baseline)))
     out = {'hosts': args.hosts, 'drained': len(drain), 'seconds': seconds, 'cpu_seconds': cpu, 'vms': summary['vms'],
+           'baseline_compat_matrix_seconds': min(baseline), 'ratio_to_baseline': seconds / min(baseline),
            'vms_placed': summary['vms_placed'], 'vms_blocked': summary['vms_blocked'],
            'devices_placed': summary['devices_placed'], 'waves': len(plan['waves'])}
     os.makedirs(os.path.join(HERE, 'output'), exist_ok=True)

@@ -16,8 +16,14 @@
 4. Replays the collection's part in-process on the same facts (engine + report model +
    each format) to split the time: inside the collection vs ansible-core.
 
-Prints seconds per host and the shares, and writes ``benchmarks/output/bench_report.json``.
-The target is under 60 s for 2,000 hosts on a 2-core machine.
+Prints seconds per host and the shares, the size of each file the role wrote (the CSV's in
+bytes and rows, against a spreadsheet's 1,048,576 rows), and writes
+``benchmarks/output/bench_report.json``. The target is under 60 s for 2,000 hosts on a 2-core
+machine.
+
+Ansible's commands are taken from the directory of the Python running this script (its
+virtualenv, e.g. ``.venvs/core-2.19/bin/python benchmarks/bench_report.py``), never from PATH;
+that directory is also put first on the PATH of the commands it starts.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TARGET = os.path.join(ROOT, 'tests', 'integration', 'targets', 'role_report')
+BINDIR = os.path.dirname(os.path.abspath(sys.executable))
+SPREADSHEET_ROWS = 1048576
 
 PLAY = """---
 - name: Fleet report from the fact cache
@@ -69,6 +77,25 @@ BASELINE = """---
         dest: "{{ report_dir }}/baseline.txt"
         mode: "0644"
 """
+
+
+def venv_tool(name):
+    """The path of ``name`` beside the Python running this script (its virtualenv's bin)."""
+    path = os.path.join(BINDIR, name)
+    if not os.access(path, os.X_OK):
+        raise SystemExit('%s not found beside %s: run this script with the Python of a virtualenv that has '
+                         'ansible-core (e.g. .venvs/core-2.19/bin/python)' % (name, sys.executable))
+    return path
+
+
+def file_sizes(report_dir):
+    """``{file name: {'bytes', 'rows'}}`` of the files the role wrote (rows: lines)."""
+    sizes = {}
+    for path in sorted(glob.glob(os.path.join(report_dir, 'vfio-report.*'))):
+        with open(path, 'rb') as handle:
+            rows = sum(1 for _line in handle)
+        sizes[os.path.basename(path)] = {'bytes': os.path.getsize(path), 'rows': rows}
+    return sizes
 
 
 def collections_path(work):
@@ -178,8 +205,10 @@ def main():
     work = tempfile.mkdtemp(prefix='vfio-bench-report-')
     out_dir = os.path.join(HERE, 'output')
     os.makedirs(out_dir, exist_ok=True)
+    playbook = venv_tool('ansible-playbook')
     env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='False',
-               ANSIBLE_INVENTORY_UNPARSED_WARNING='False', ANSIBLE_HOST_KEY_CHECKING='False')
+               ANSIBLE_INVENTORY_UNPARSED_WARNING='False', ANSIBLE_HOST_KEY_CHECKING='False',
+               PATH=os.pathsep.join([BINDIR] + [p for p in os.environ.get('PATH', '').split(os.pathsep) if p]))
     cache_env = dict(ANSIBLE_CACHE_PLUGIN='ansible.builtin.jsonfile', ANSIBLE_CACHE_PLUGIN_TIMEOUT='86400')
     env['ANSIBLE_COLLECTIONS_PATH'] = collections_path(work)
     os.environ['ANSIBLE_COLLECTIONS_PATH'] = env['ANSIBLE_COLLECTIONS_PATH']
@@ -188,7 +217,7 @@ def main():
                                    check=True, env=env, stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
         sim_cache = os.path.join(work, 'sim-cache')
         gather = os.path.join(ROOT, 'tests', 'integration', 'targets', 'role_report_cache', 'gather.yml')
-        run(['ansible-playbook', '-i', inventory, gather],
+        run([playbook, '-i', inventory, gather],
             dict(env, ANSIBLE_CACHE_PLUGIN_CONNECTION=sim_cache, **cache_env), os.path.join(work, 'gather.log'))
         cache = os.path.join(work, 'cache')
         fleet_inventory = os.path.join(work, 'fleet.ini')
@@ -201,12 +230,15 @@ def main():
         report_dir = os.path.join(work, 'report')
         os.makedirs(report_dir)
         fenv = dict(env, ANSIBLE_CACHE_PLUGIN_CONNECTION=cache, **cache_env)
-        base = ['ansible-playbook', '-i', fleet_inventory, '-e', 'report_dir=' + report_dir]
+        base = [playbook, '-i', fleet_inventory, '-e', 'report_dir=' + report_dir]
         baseline = run(base + [os.path.join(work, 'baseline.yml')], fenv, os.path.join(work, 'baseline.log'))
         total = run(base + ['-e', json.dumps({'formats': formats}), os.path.join(work, 'report.yml')],
                     fenv, os.path.join(work, 'report.log'))
-        with open(os.path.join(report_dir, 'vfio-report.json')) as handle:
-            summary = json.load(handle)['summary'] if 'json' in formats else None
+        summary = None
+        if 'json' in formats:
+            with open(os.path.join(report_dir, 'vfio-report.json')) as handle:
+                summary = json.load(handle)['summary']
+        written = file_sizes(report_dir)
         timings = replay(cache, formats)
         inside = sum(v for k, v in timings.items() if not k.startswith('bytes_'))
         result = {
@@ -217,6 +249,7 @@ def main():
             'share_collection': round(inside / total, 3), 'share_ansible_core': round(1 - inside / total, 3),
             'collection_breakdown': dict((k, round(v, 3)) for k, v in timings.items() if not k.startswith('bytes_')),
             'bytes': dict((k[6:], v) for k, v in timings.items() if k.startswith('bytes_')),
+            'files_written': written,
             'summary': summary and {k: summary[k] for k in ('hosts', 'classes', 'pairs', 'compatible_pairs')},
             'target_seconds': 60, 'within_target': total < 60,
         }
@@ -230,6 +263,11 @@ def main():
               % (inside, 100 * inside / total, 100 - 100 * inside / total))
         print('  ' + ', '.join('%s %.2f s' % kv for kv in sorted(result['collection_breakdown'].items())))
         print('  file sizes: ' + ', '.join('%s %.1f MB' % (k, v / 1e6) for k, v in sorted(result['bytes'].items())))
+        for name, size in sorted(written.items()):
+            print('written %s: %d bytes (%.1f MB), %d rows%s'
+                  % (name, size['bytes'], size['bytes'] / 1e6, size['rows'],
+                     ' (spreadsheet limit %d: %s)' % (SPREADSHEET_ROWS, 'fits' if size['rows'] <= SPREADSHEET_ROWS
+                                                      else 'TOO MANY') if name.endswith('.csv') else ''))
         return 0 if total < 60 else 1
     finally:
         if args.keep:

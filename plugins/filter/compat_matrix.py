@@ -23,6 +23,8 @@ description:
   - Hosts with nothing in use are trivially evacuable (compatible with every destination).
   - With O(expand=true) every directed host pair is listed too; that list grows with hosts squared.
 positional: _input
+extends_documentation_fragment:
+  - vfio.migration._rules
 options:
   _input:
     description:
@@ -30,9 +32,6 @@ options:
         entry is accepted as the value too.
     type: dict
     required: true
-  rules:
-    description: Rules in force, as for P(vfio.migration.compatible#filter).
-    type: raw
   expand:
     description: Also return C(pairs), the verdict of every directed host pair (source != destination).
     type: bool
@@ -95,12 +94,14 @@ _value:
       elements: dict
 """
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._filters import run_filter
+from ansible_collections.vfio.migration.plugins.plugin_utils._gateway import FACTS_BY_HOST, Gateway
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix as _matrix
+
+_GATEWAY = Gateway('compat_matrix', DOCUMENTATION, kinds={'_input': FACTS_BY_HOST})
 
 
 def compat_matrix(facts_by_host, rules=None, expand=False):
-    return run_filter('compat_matrix', _matrix, facts_by_host, rules=rules, expand=expand)
+    return _GATEWAY.run(_matrix, facts_by_host, rules=rules, expand=expand)
 
 
 class FilterModule(object):

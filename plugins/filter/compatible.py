@@ -23,6 +23,8 @@ description:
   - Facts of another C(schema_version), missing keys, wrong types and bad rule files raise an error
     that names the device, the field, the rule file and the rule.
 positional: _input, destination
+extends_documentation_fragment:
+  - vfio.migration._rules
 options:
   _input:
     description: The source device record (from the source host's C(vfio.devices)).
@@ -32,16 +34,6 @@ options:
     description: The destination device record, or an entry of the destination host's C(vfio.mdev_types).
     type: dict
     required: true
-  rules:
-    description:
-      - Which rules are in force. Default is the shipped rule sets (C(rules/default.yml) first, then
-        the vendor files).
-      - A path (string) adds a rule file; a list may mix rule-file paths and inline rules.
-      - A dict may hold C(defaults) (bool, include the shipped rules, default true), C(files) (list of
-        paths), C(rules) (inline rules) and C(disable) (names of rules to turn off).
-      - A rule with the name of a rule already in force replaces it in place; a rule entry with only
-        C(name) and C(enabled=false) turns that rule off.
-    type: raw
 """
 
 EXAMPLES = r"""
@@ -92,11 +84,13 @@ _value:
 """
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import compatible as _compatible
-from ansible_collections.vfio.migration.plugins.plugin_utils._filters import run_filter
+from ansible_collections.vfio.migration.plugins.plugin_utils._gateway import DEVICE, Gateway
+
+_GATEWAY = Gateway('compatible', DOCUMENTATION, kinds={'_input': DEVICE, 'destination': DEVICE})
 
 
 def compatible(source, destination, rules=None):
-    return run_filter('compatible', _compatible, source, destination, rules=rules)
+    return _GATEWAY.run(_compatible, source, destination, rules=rules)
 
 
 class FilterModule(object):

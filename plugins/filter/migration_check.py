@@ -37,6 +37,8 @@ description:
     instance available), C(sriov.numvfs) (a PF whose VFs are all enabled) or C(in_use) (devices of that
     profile all in use).
 positional: _input, destination
+extends_documentation_fragment:
+  - vfio.migration._rules
 options:
   _input:
     description: The source host's C(vfio) facts (C(hostvars[src].ansible_facts.vfio)); the host's whole
@@ -55,9 +57,6 @@ options:
     description: Place the devices in use by these VMs (names from C(in_use.vm)).
     type: list
     elements: str
-  rules:
-    description: Rules in force, as for P(vfio.migration.compatible#filter).
-    type: raw
   source_host:
     description: Name of the source host, used in error messages.
     type: str
@@ -143,13 +142,15 @@ _value:
 """
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import migration_check as _check
-from ansible_collections.vfio.migration.plugins.plugin_utils._filters import run_filter
+from ansible_collections.vfio.migration.plugins.plugin_utils._gateway import FACTS, Gateway
+
+_GATEWAY = Gateway('migration_check', DOCUMENTATION, kinds={'_input': FACTS, 'destination': FACTS})
 
 
 def migration_check(source, destination, devices=None, vms=None, rules=None, source_host='source',
                     destination_host='destination'):
-    return run_filter('migration_check', _check, source, destination, devices=devices, vms=vms, rules=rules,
-                      source_host=source_host, destination_host=destination_host)
+    return _GATEWAY.run(_check, source, destination, devices=devices, vms=vms, rules=rules,
+                        source_host=source_host, destination_host=destination_host)
 
 
 class FilterModule(object):

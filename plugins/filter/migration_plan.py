@@ -27,6 +27,8 @@ description:
   - For the rolling-upgrade question (in which order to upgrade drivers so every VM always has a place to
     go) see P(vfio.migration.upgrade_order#filter).
 positional: _input
+extends_documentation_fragment:
+  - vfio.migration._rules
 options:
   _input:
     description: Dict of host name to that host's C(vfio) facts (or its C(ansible_facts) / hostvars entry).
@@ -45,9 +47,6 @@ options:
     description: Source hosts per wave.
     type: int
     default: 1
-  rules:
-    description: Rules in force, as for P(vfio.migration.compatible#filter).
-    type: raw
 """
 
 EXAMPLES = r"""
@@ -101,13 +100,15 @@ _value:
       type: dict
 """
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._filters import run_filter
+from ansible_collections.vfio.migration.plugins.plugin_utils._gateway import FACTS_BY_HOST, Gateway
 from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan as _plan
+
+_GATEWAY = Gateway('migration_plan', DOCUMENTATION, kinds={'_input': FACTS_BY_HOST})
 
 
 def migration_plan(facts_by_host, drain=None, rules=None, destinations=None, wave_size=1):
-    return run_filter('migration_plan', _plan, facts_by_host, drain, rules=rules, destinations=destinations,
-                      wave_size=wave_size)
+    return _GATEWAY.run(_plan, facts_by_host, drain=drain, rules=rules, destinations=destinations,
+                        wave_size=wave_size)
 
 
 class FilterModule(object):

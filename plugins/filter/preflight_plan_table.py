@@ -17,6 +17,7 @@ description:
     C(VERSION), C(DESTINATION) and C(WHY NOT). Destination hosts that refuse a device for the same
     first reason share a line.
   - It decides nothing. Control characters in host-supplied strings are written as C(\xNN).
+positional: _input, facts_by_host
 options:
   _input:
     description: The P(vfio.migration.migration_plan#filter) result.
@@ -55,19 +56,14 @@ _value:
   type: str
 """
 
-from ansible.errors import AnsibleFilterError
+from ansible_collections.vfio.migration.plugins.plugin_utils._gateway import FACTS_BY_HOST, Gateway
+from ansible_collections.vfio.migration.plugins.plugin_utils._preflight import plan_text
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._preflight import (
-    PreflightInputError,
-    plan_text,
-)
+_GATEWAY = Gateway("preflight_plan_table", DOCUMENTATION, kinds={"facts_by_host": FACTS_BY_HOST})
 
 
 def preflight_plan_table(plan, facts_by_host=None, waves=None, blocked_hosts=None):
-    try:
-        return plan_text(plan, facts_by_host, waves=waves, blocked_hosts=blocked_hosts)
-    except PreflightInputError as exc:
-        raise AnsibleFilterError("preflight_plan_table: %s" % exc)
+    return _GATEWAY.run(plan_text, plan, facts_by_host, waves=waves, blocked_hosts=blocked_hosts)
 
 
 class FilterModule(object):

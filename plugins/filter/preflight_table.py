@@ -17,6 +17,7 @@ description:
   - It decides nothing; it is the text the C(vfio.migration.preflight) role puts into a failure.
   - Control characters in host-supplied strings are written as C(\xNN) so a table cell never
     breaks a line.
+positional: _input, source_vfio
 options:
   _input:
     description:
@@ -53,19 +54,14 @@ _value:
   type: str
 """
 
-from ansible.errors import AnsibleFilterError
+from ansible_collections.vfio.migration.plugins.plugin_utils._gateway import FACTS, Gateway
+from ansible_collections.vfio.migration.plugins.plugin_utils._preflight import failure_table
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._preflight import (
-    PreflightInputError,
-    failure_table,
-)
+_GATEWAY = Gateway("preflight_table", DOCUMENTATION, kinds={"source_vfio": FACTS})
 
 
 def preflight_table(checks, source_vfio, source="source"):
-    try:
-        return failure_table(checks, source_vfio, source=str(source))
-    except PreflightInputError as exc:
-        raise AnsibleFilterError("preflight_table: %s" % exc)
+    return _GATEWAY.run(failure_table, checks, source_vfio, source=source)
 
 
 class FilterModule(object):

@@ -27,6 +27,8 @@ description:
     P(vfio.migration.migration_plan#filter) plans a drain of that host (whole VMs,
     capacity-aware; one plan per compatibility class). The devices of the VMs that cannot move
     are listed with the reasons and the destination hosts they come from.
+extends_documentation_fragment:
+  - vfio.migration._rules
 options:
   _input:
     description:
@@ -48,8 +50,9 @@ options:
     type: dict
   rules:
     description:
-      - The rule set(s) in force, as given to the engine filters; used to compute the matrix when
-        O(matrix) is omitted, and described in the report's header.
+      - The rule set(s) in force, as given to the engine filters (see
+        P(vfio.migration.compatible#filter)); used to compute the matrix when O(matrix) is omitted,
+        and described in the report's header.
     type: raw
   hosts_without_facts:
     description: Hosts that were asked for but have no facts; listed in the report, left out of the matrix.
@@ -154,76 +157,19 @@ _value:
       type: bool
 """
 
-from collections.abc import Mapping
+from ansible_collections.vfio.migration.plugins.plugin_utils._gateway import LAZY, Gateway
+from ansible_collections.vfio.migration.plugins.plugin_utils._report_build import build_report
 
-from ansible.errors import AnsibleError, AnsibleFilterError
-
-from ansible_collections.vfio.migration.plugins.plugin_utils import _report_model as model
-from ansible_collections.vfio.migration.plugins.plugin_utils._errors import EngineError
-from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix
-from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
-from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan
-from ansible_collections.vfio.migration.plugins.plugin_utils._schema import unwrap
-
-
-def _from_hostvars(hostvars, hosts):
-    """``{host: vfio facts}`` and the hosts without any, read from ``hostvars`` for ``hosts``."""
-    found, missing = {}, []
-    for host in hosts:
-        try:
-            facts = hostvars[host]['ansible_facts']['vfio']
-        except (KeyError, TypeError, AnsibleError):  # not in the inventory, or no facts
-            facts = None
-        if not isinstance(facts, Mapping):  # also Jinja's Undefined for a host not in the inventory
-            missing.append(str(host))
-        else:
-            found[str(host)] = facts
-    return found, missing
+# the input is hostvars when ``hosts`` is given: read there for those hosts only, never copied whole
+_GATEWAY = Gateway('report_model', DOCUMENTATION, kinds={'_input': LAZY})
 
 
 def report_model(facts_by_host, matrix=None, rules=None, hosts_without_facts=None, facts_source='gathered',
                  generated_at=None, evacuation=True, pair_details_max_hosts=200, hosts=None):
-    if hosts is not None:
-        if not isinstance(hosts, (list, tuple)) or not all(isinstance(h, str) for h in hosts):
-            raise AnsibleFilterError('vfio.migration.report_model: hosts must be a list of host names')
-        facts_by_host, missing = _from_hostvars(facts_by_host, hosts)
-        hosts_without_facts = list(hosts_without_facts or []) + missing
-    if not isinstance(facts_by_host, dict):
-        raise AnsibleFilterError('vfio.migration.report_model: the input must be a dictionary of host name -> '
-                                 'vfio facts, got %s' % type(facts_by_host).__name__)
-    if facts_source not in ('gathered', 'cache', 'mixed'):
-        raise AnsibleFilterError('vfio.migration.report_model: facts_source must be gathered, cache or mixed')
-    if not isinstance(pair_details_max_hosts, int) or isinstance(pair_details_max_hosts, bool):
-        raise AnsibleFilterError('vfio.migration.report_model: pair_details_max_hosts must be an integer')
-    try:
-        facts = dict((str(name), unwrap(value)) for name, value in model.plain(facts_by_host).items())
-        rules = model.plain(rules)
-        if matrix is None:
-            matrix = compat_matrix(facts, rules=rules)
-        matrix = model.plain(matrix)
-        missing = sorted(set(facts) ^ set(matrix.get('hosts') or []))
-        if missing:
-            raise model.ReportError('the matrix and the facts are not about the same hosts (%s); compute the '
-                                    'matrix from the same facts' % ', '.join(missing[:10]))
-        classes, verdicts = model.from_matrix(matrix, facts)
-        evac = None
-        if evacuation:
-            engine = Engine(rules)
-
-            def drain(host):
-                return migration_plan(facts, [host], engine=engine)
-            evac = model.evacuation_view(facts, classes, verdicts, plan=drain)
-        return model.build_model(
-            facts, classes, verdicts, evacuation=evac,
-            hosts_without_facts=[str(h) for h in model.plain(hosts_without_facts) or []],
-            facts_source=facts_source, generated_at=None if generated_at is None else str(generated_at),
-            rules=model.rules_label(rules), pair_details_max_hosts=pair_details_max_hosts)
-    except AnsibleFilterError:
-        raise
-    except EngineError as exc:
-        raise AnsibleFilterError('vfio.migration.report_model: %s' % exc)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise AnsibleFilterError('vfio.migration.report_model: %s' % exc)
+    return _GATEWAY.run(build_report, facts_by_host, matrix=matrix, rules=rules,
+                        hosts_without_facts=hosts_without_facts, facts_source=facts_source,
+                        generated_at=generated_at, evacuation=evacuation,
+                        pair_details_max_hosts=pair_details_max_hosts, hosts=hosts)
 
 
 class FilterModule(object):

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the vfio.migration collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -14,12 +15,16 @@ description:
     file. The C(vfio.migration.report) role writes each format with it.
   - V(json) is the model itself with sorted keys and two-space indentation (stable keys,
     byte-identical output for identical input).
-  - V(csv) has one row per directed host pair, with the columns C(source), C(destination),
-    C(compatible) (V(true)/V(false)), C(source_class), C(destination_class), C(rules) (the rules
-    that refused, joined with C(; )) and C(reasons) (joined with C( | )); the last two are empty
-    when the model does not list host pairs one by one (see P(vfio.migration.report_model#filter)),
-    the class columns then lead to the class verdict. A cell that would
-    start a spreadsheet formula (C(=), C(+), C(-), C(@)) gets a leading apostrophe.
+  - V(csv) is one file a spreadsheet opens at fleet scale, in sections (a title row, a header
+    row, the rows, a blank row). C(hosts) has one row per host (C(host), C(class), C(devices),
+    C(devices_in_use), C(evacuable), C(destinations)); C(class pairs) has one row per directed
+    pair of compatibility classes (C(source_class), C(destination_class), C(compatible),
+    C(host_pairs), C(rules) joined with C(; ), C(reasons) joined with C( | )). The verdict of
+    host A to host B is the row of their classes. A third section, C(host pairs that differ from
+    their class pair), appears only when the model lists host pairs and one differs from its
+    class pair. n hosts in k classes give n + k x k + 5 rows; every host pair stays in the JSON.
+    A cell that would start a spreadsheet formula (C(=), C(+), C(-), C(@), TAB, CR) gets a
+    leading apostrophe.
   - V(markdown) is readable in a terminal and renders in a wiki; values are escaped for Markdown
     and for HTML.
   - V(html) is one self-contained page (inline CSS and JavaScript pinned by a
@@ -28,6 +33,7 @@ description:
     classes, per-host device and capacity tables and the hosts that cannot be evacuated. Every
     value is HTML-escaped.
   - V(summary) is a few lines for the play output.
+positional: _input, format
 options:
   _input:
     description:
@@ -75,22 +81,15 @@ _value:
   type: str
 """
 
-from ansible.errors import AnsibleFilterError
+from ansible_collections.vfio.migration.plugins.plugin_utils._gateway import LAZY, Gateway
+from ansible_collections.vfio.migration.plugins.plugin_utils._report_build import render_report
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._report_render import FORMATS, render
+# a model is rendered as given (it can be large); its JSON text is a string anyway
+_GATEWAY = Gateway('report_render', DOCUMENTATION, kinds={'_input': LAZY})
 
 
 def report_render(model, format, matrix_max_hosts=60, title='VFIO live-migration compatibility report'):  # pylint: disable=redefined-builtin
-    if format not in FORMATS:
-        raise AnsibleFilterError('report_render: format must be one of %s, got %r' % (', '.join(FORMATS), format))
-    if not isinstance(matrix_max_hosts, int) or isinstance(matrix_max_hosts, bool) or matrix_max_hosts < 0:
-        raise AnsibleFilterError('report_render: matrix_max_hosts must be a non-negative integer, got %r'
-                                 % (matrix_max_hosts,))
-    try:
-        return render(model, format, matrix_max_hosts=matrix_max_hosts, title=str(title))
-    except (TypeError, ValueError, KeyError) as exc:
-        raise AnsibleFilterError('report_render: the input is not a report model (%s: %s); make it with '
-                                 'vfio.migration.report_model' % (type(exc).__name__, exc))
+    return _GATEWAY.run(render_report, model, format, matrix_max_hosts=matrix_max_hosts, title=title)
 
 
 class FilterModule(object):

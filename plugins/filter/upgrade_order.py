@@ -22,6 +22,8 @@ description:
     more hosts, or when none is found, the evacuable host with the fewest devices in use goes next until no
     remaining host can be evacuated, and C(not_upgraded) and C(blocked) say which hosts and why.
 positional: _input, targets
+extends_documentation_fragment:
+  - vfio.migration._rules
 options:
   _input:
     description: Dict of host name to that host's C(vfio) facts.
@@ -35,9 +37,6 @@ options:
         C(kernel) sets the kernel release and every version that came from it (in-tree drivers).
     type: dict
     required: true
-  rules:
-    description: Rules in force, as for P(vfio.migration.compatible#filter).
-    type: raw
 """
 
 EXAMPLES = r"""
@@ -84,12 +83,14 @@ _value:
       type: bool
 """
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._filters import run_filter
-from ansible_collections.vfio.migration.plugins.plugin_utils._plan import upgrade_order as _order
+from ansible_collections.vfio.migration.plugins.plugin_utils._gateway import FACTS_BY_HOST, Gateway
+from ansible_collections.vfio.migration.plugins.plugin_utils._upgrade_order import upgrade_order as _order
+
+_GATEWAY = Gateway('upgrade_order', DOCUMENTATION, kinds={'_input': FACTS_BY_HOST})
 
 
 def upgrade_order(facts_by_host, targets=None, rules=None):
-    return run_filter('upgrade_order', _order, facts_by_host, targets, rules=rules)
+    return _GATEWAY.run(_order, facts_by_host, targets, rules=rules)
 
 
 class FilterModule(object):

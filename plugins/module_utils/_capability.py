@@ -17,7 +17,7 @@ mdev types are looked up by the parent driver, which is the prefix of the type i
 
 from __future__ import annotations
 
-from ansible_collections.vfio.migration.plugins.module_utils._numbers import leading_int
+from ansible_collections.vfio.migration.plugins.module_utils._migration_features import features, kernel_version
 
 __all__ = ['capability', 'is_vfio_pci_driver', 'kernel_at_least', 'VFIO_PCI_DRIVERS']
 
@@ -38,12 +38,8 @@ def kernel_at_least(release, major, minor):
 
     ``None`` when the release does not start with two numbers.
     """
-    if not release:
-        return None
-    parts = [leading_int(chunk) for chunk in release.split('.', 2)[:2]]
-    if len(parts) < 2 or None in parts:
-        return None
-    return (parts[0], parts[1]) >= (major, minor)
+    version = kernel_version(release)
+    return None if version is None else version >= (major, minor)
 
 
 def _yes(reason):
@@ -164,6 +160,18 @@ def _mtty(kernel_release):
 
 
 def capability(kind, driver, pci=None, is_vf=False, kernel_release=None):
+    """Migration verdict for one device or type, with the protocol features of its driver.
+
+    Same parameters as :func:`verdict`; returns ``{'capable', 'features', 'reason'}`` where
+    ``features`` (see ``_migration_features``) is ``[]`` for a driver that cannot migrate and
+    ``None`` when not known.
+    """
+    found = verdict(kind, driver, pci, is_vf, kernel_release)
+    names = [] if found['capable'] is False else features(driver, kernel_release)
+    return {'capable': found['capable'], 'features': names, 'reason': found['reason']}
+
+
+def verdict(kind, driver, pci=None, is_vf=False, kernel_release=None):
     """Migration verdict for one device or type.
 
     :param kind: ``pci``, ``mdev``, ``nvidia_vgpu``, ``ccw`` or ``ap``.

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import gc
 
-from ansible_collections.vfio.migration.plugins.module_utils import _mdev, _nvidia, _output, _pci, _processes
+from ansible_collections.vfio.migration.plugins.module_utils import (
+    _in_use, _mdev, _nvidia, _output, _pci, _processes, _state_size)
+from ansible_collections.vfio.migration.plugins.module_utils._migration_features import apply_overrides
 from ansible_collections.vfio.migration.plugins.module_utils._numbers import split_digits
 from ansible_collections.vfio.migration.plugins.module_utils._profile import PCI_ID_KEYS, fingerprint
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
@@ -92,11 +94,6 @@ def _fingerprints(records):
         record['fingerprint'] = value
 
 
-def _pick(entries):
-    """The holder to report: one with a VM name first, then the lowest pid."""
-    return sorted(entries, key=lambda e: (e['vm'] is None, e['pid']))[0]
-
-
 def _summary(devices, types, sriov, warnings, scanned):
     by_kind = dict((kind, 0) for kind in KINDS)
     in_use = 0
@@ -129,11 +126,12 @@ def _summary(devices, types, sriov, warnings, scanned):
 
 
 def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versions=None, scan_processes=True,
-           max_facts_bytes=_output.MAX_FACTS_BYTES, max_list_entries=_output.MAX_LIST_ENTRIES):
+           migration_features=None, max_facts_bytes=_output.MAX_FACTS_BYTES, max_list_entries=_output.MAX_LIST_ENTRIES):
     """The ``vfio`` facts of the host whose trees are at the given roots.
 
     :param software_versions: ``{type id or driver: version}`` overrides.
     :param scan_processes: look for VFIO holders in ``proc_root``.
+    :param migration_features: ``{driver: [feature, ...]}`` overrides of ``migration.features``.
     :param max_facts_bytes: bound of the facts as compact JSON (characters).
     :param max_list_entries: bound of the entries of each list.
     :returns: a dict with ``schema_version``, ``host``, ``devices``, ``mdev_types``,
@@ -144,8 +142,10 @@ def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versi
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes,
-                       (max_facts_bytes, max_list_entries))
+        facts = _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes,
+                        (max_facts_bytes, max_list_entries))
+        apply_overrides(facts['devices'] + facts['mdev_types'], migration_features)
+        return facts
     finally:
         if enabled:
             gc.enable()
@@ -178,14 +178,9 @@ def _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes, 
         types = mdev_types + vgpu_types
         sriov = pci.sriov
 
-    if holders:
-        for device in devices:
-            entries = holders.get(('group', device['iommu_group'])) if device['iommu_group'] else None
-            if not entries and device['_real'] in vfio_dev:
-                entries = holders.get(('cdev', vfio_dev[device['_real']]))
-            if entries:
-                device['in_use'] = _pick(entries)
+    _in_use.mark(devices, holders, vfio_dev)
 
+    _state_size.annotate(devices + types)
     for device in devices:
         del device['_real']
     readers = (sys_reader, proc_reader, dev_reader)

@@ -15,6 +15,7 @@ to a VFIO driver, SR-IOV PFs, mdev parents, NVIDIA VFs) the ids and the rest
 from __future__ import annotations
 
 from ansible_collections.vfio.migration.plugins.module_utils._capability import capability, is_vfio_pci_driver
+from ansible_collections.vfio.migration.plugins.module_utils._pci_config import config_space as read_config_space
 from ansible_collections.vfio.migration.plugins.module_utils._software_version import vendor_attributes
 
 __all__ = ['scan', 'read_ids', 'device_record', 'device_at', 'pci_type', 'PciScan', 'NVIDIA_VENDOR']
@@ -40,7 +41,7 @@ def pci_type(pci):
 
 
 def device_record(real, id, kind, device_api, type, driver, parent, iommu_group, numa_node, pci,
-                  software_version, software_version_source, migration, attributes, cdev):
+                  software_version, software_version_source, migration, attributes, cdev, config_space=None):
     """A ``devices`` entry with every schema_version 1 key (``in_use``/``fingerprint`` filled later).
 
     ``_real`` (the resolved sysfs path) is for the assembler and removed before output.
@@ -49,6 +50,7 @@ def device_record(real, id, kind, device_api, type, driver, parent, iommu_group,
         '_real': real,
         'attributes': dict(sorted(attributes.items())),
         'cdev': cdev,
+        'config_space': config_space,
         'device_api': device_api,
         'driver': driver,
         'fingerprint': None,
@@ -119,7 +121,8 @@ def _vfio_device(ctx, name, real, driver, driver_dir, physfn, pci, numa_node):
         ctx, real, ctx.versions.resolve(driver, module, dtype, vendor_version),
         id=name, kind='pci', device_api='vfio-pci', type=dtype, driver=driver, parent=physfn, numa_node=numa_node,
         pci=pci, attributes={'migration': migration_attrs} if migration_attrs else {},
-        migration=capability('pci', driver, pci, is_vf=physfn is not None, kernel_release=ctx.kernel_release))
+        migration=capability('pci', driver, pci, is_vf=physfn is not None, kernel_release=ctx.kernel_release),
+        config_space=read_config_space(ctx.sys, real))
 
 
 def scan(ctx, mdev_parents=frozenset()):

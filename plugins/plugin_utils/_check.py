@@ -2,33 +2,20 @@
 # Copyright: contributors to the vfio.migration collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The engine behind the ``compatible`` and ``migration_check`` filters."""
+"""The ``compatible`` and ``migration_check`` filters' entry functions (the engine is ``_engine.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._compare import Comparator, verdict
+from ansible_collections.vfio.migration.plugins.plugin_utils._compare import verdict
+from ansible_collections.vfio.migration.plugins.plugin_utils._engine import Engine
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError, FactsError
-from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import (
-    Demand, RecordKeyer, _vm_key, build_host, vm_label)
+from ansible_collections.vfio.migration.plugins.plugin_utils._host_model import demand_of
 from ansible_collections.vfio.migration.plugins.plugin_utils._placement import place
-from ansible_collections.vfio.migration.plugins.plugin_utils._rules import load_rule_set
 from ansible_collections.vfio.migration.plugins.plugin_utils._schema import validate_device
 
-__all__ = ['Engine', 'compatible', 'migration_check', 'placement_result']
-
-
-class Engine(object):
-    """A rule set with its comparator and record keyer (one per filter call)."""
-
-    def __init__(self, rules=None):
-        self.rule_set = load_rule_set(rules)
-        self.comparator = Comparator(self.rule_set)
-        self.keyer = RecordKeyer(self.rule_set)
-
-    def host(self, name, facts, validate=True):
-        return build_host(name, facts, self.keyer, validate=validate)
+__all__ = ['compatible', 'migration_check', 'placement_result']
 
 
 def _record(value, what):
@@ -106,7 +93,7 @@ def migration_check(src_vfio, dst_vfio, devices=None, vms=None, rules=None, sour
             if record is None:
                 raise ArgumentError('device %r is not one of the devices of source host %r (known: %s)'
                                     % (ident, source_host, ', '.join(sorted(src.devices)) or 'none'))
-            demands.append(Demand(record, engine.keyer.key(record), vm_label(record), _vm_key(record)))
+            demands.append(demand_of(record, engine.keyer))
             have.add(ident)
         known_vms = set(d.vm for group in src.vms.values() for d in group if d.vm)
         for name in vms or ():

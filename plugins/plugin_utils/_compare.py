@@ -12,7 +12,7 @@ the strict ``type``; the migration capability of the source and of the destinati
 (``device_api``) ends the comparison when it fails, since nothing after it can be compared.
 
 A destination is a device record (a free function or mdev instance) or an *offer* record
-built from an mdev type or an SR-IOV PF (see ``_inventory.py``); both have the device
+built from an mdev type or an SR-IOV PF (see ``_host_model.py``); both have the device
 fields the rules select.
 
 A reason that repeats an earlier one (same operator, field and values, e.g. the NVIDIA

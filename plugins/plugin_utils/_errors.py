@@ -2,17 +2,23 @@
 # Copyright: contributors to the vfio.migration collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Errors of the compatibility engine (private to the collection).
+"""The errors of the collection's controller code (private to the collection).
 
-Every error the engine raises is an :class:`EngineError`; the filter plugins turn it into an
-``AnsibleFilterError`` whose message is the error's text, so a user never sees a traceback.
+Every error raised on purpose under ``plugins/plugin_utils`` is a :class:`VfioError`: the engine's
+(:class:`EngineError` and its kinds), the report's and the preflight role's. The filter gateway
+(``_gateway.py``) turns every one of them into an ``AnsibleFilterError`` whose message is
+``vfio.migration.<filter>: <the error's text>``, so a user never sees a traceback.
 """
 
 from __future__ import annotations
 
 
-class EngineError(ValueError):
-    """Base class: the message is a complete sentence naming what is wrong and where."""
+class VfioError(ValueError):
+    """The one base: the message is a complete sentence naming what is wrong and where."""
+
+
+class EngineError(VfioError):
+    """An error of the compatibility engine (facts, rules, arguments)."""
 
 
 class FactsError(EngineError):
@@ -44,3 +50,11 @@ class RuleError(EngineError):
 
 class ArgumentError(EngineError):
     """A filter argument of the wrong shape (names the argument)."""
+
+
+class ReportError(VfioError):
+    """Input the report cannot be built from or rendered; the message names host and field."""
+
+
+class PreflightInputError(VfioError):
+    """Input the preflight role's tables cannot be built from; the message names the field."""

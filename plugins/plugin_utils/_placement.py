@@ -17,7 +17,7 @@ packing problem; the engine searches VM subsets depth-first, most constrained VM
 nodes: ``optimal`` in the result says whether the search finished (it does for every
 realistic single host).
 
-Shared parent capacity (``Pool.share``, see ``_inventory``): the mdev types of one parent
+Shared parent capacity (``Pool.share``, see ``_host_model``): the mdev types of one parent
 draw on one budget, and NVIDIA time-sliced GPUs take new instances of one type only. An
 augmenting path changes one pool's count only, +1 at the pool it ends on (the swaps along
 it keep every other pool's count), so the matcher checks the share there and nowhere
@@ -34,17 +34,19 @@ Every device left over gets, per candidate slot profile, why it was refused: the
 that said no, ``capacity`` (compatible but taken by other placed devices, or by what they
 use of a parent's shared capacity), or ``vm_atomicity`` (another device of its VM has no
 place). A device with no compatible slot at all on a destination that has slots of its type
-the rules accept, with no room left (``_inventory.Spent``: an mdev type with no instance
+the rules accept, with no room left (``_host_model.Spent``: an mdev type with no instance
 available, a PF with every VF enabled, a device in use), gets ``capacity`` reasons saying so
-first (:func:`spent_reasons`, which ``compat_matrix`` uses too).
+first (``_reasons.spent_reasons``, which ``compat_matrix`` uses too); ``_reasons.why_unplaced``
+puts each left-over device's reasons together.
 """
 
 from __future__ import annotations
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import Pool, Share, usable
+from ansible_collections.vfio.migration.plugins.plugin_utils._host_model import Pool, Share, usable
+from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import (
+    share_reason, spent_reasons, tag, taken_reason, vm_blocked_reason, vm_split_reason, why_unplaced)
 
-__all__ = ['Matcher', 'Shares', 'place', 'Placement', 'with_capacity', 'merge_reasons', 'spent_reasons',
-           'taken_reason']
+__all__ = ['Matcher', 'Shares', 'place', 'Placement', 'with_capacity']
 
 
 class Shares(object):
@@ -105,6 +107,13 @@ class Matcher(object):
                 used += count * shares.weights[m]
                 counts[m] = count
         return used, counts
+
+    def share_load(self, j):
+        """``({pool index: slots placed}, room)`` of pool ``j``'s share: what its pools hold, and
+        how many more slots of ``j`` the budget left has room for."""
+        s = self.shares.of[j]
+        used, counts = self.share_used(s)
+        return counts, max(0, (self.shares.rooms[s] - used) // self.shares.weights[j])
 
     def blocked(self, j):
         """Why pool ``j`` cannot take one more slot within its share: None, ``budget`` or ``one_type``."""
@@ -257,31 +266,6 @@ def _candidates(comparator, demand, pools):
     return ok_idx, refused
 
 
-def _tag(reasons, pool, count):
-    out = []
-    for reason in reasons:
-        item = {'candidate': pool.id if pool is not None else None, 'candidates': count}
-        item.update(reason)
-        out.append(item)
-    return out
-
-
-def merge_reasons(reasons):
-    """Say each (rule, message) once: a source-side refusal (``source_migration_capable``) is
-    the same for every candidate, so it is listed once with the candidates counted together."""
-    out, seen = [], {}
-    for reason in reasons:
-        key = (reason.get('rule'), reason.get('message'))
-        first = seen.get(key)
-        if first is None:
-            item = dict(reason)
-            seen[key] = item
-            out.append(item)
-        elif 'candidates' in first:
-            first['candidates'] = (first.get('candidates') or 0) + (reason.get('candidates') or 0)
-    return out
-
-
 def with_capacity(pools, caps):
     """Copies of ``pools`` with the capacities of ``caps`` (pool id -> slots left); empty ones dropped.
 
@@ -306,97 +290,38 @@ def with_capacity(pools, caps):
     return out
 
 
-def _names(items, limit=3):
-    items = list(items)
-    if len(items) > limit:
-        return '%s and %d more' % (', '.join(items[:limit]), len(items) - limit)
-    return ', '.join(items)
+class _Problem(object):
+    """One placement problem: ``demands`` and ``pools``, per demand its compatible pool indices
+    (``adj``, scarce pools first) and refusing pools (``refused``), the pools' ``caps``, the
+    demands by VM (``groups``), the VMs with a device no pool takes (``hopeless``), and what
+    :func:`_reasons.spent_reasons` needs (``comparator``, ``spent``, ``named``, see :func:`place`)."""
 
+    __slots__ = ('demands', 'pools', 'adj', 'refused', 'caps', 'groups', 'hopeless', 'comparator', 'spent', 'named')
 
-def _spent_mdev(slots, named):
-    labels = []
-    for slot in slots:
-        label = slot.record.get('type')
-        if slot.detail and slot.detail != label:
-            label = '%s (%s)' % (label, slot.detail)
-        if label not in labels:
-            labels.append(label)
-    where = _names(s.where for s in slots) if named else '%d parent(s)' % len(slots)
-    return ('available_instances', 'the destination has mdev type %s, but no instance of it is available '
-            '(available_instances 0 on %s)' % (' / '.join(labels), where))
+    def __init__(self, demands, pools, comparator, spent=None, named=True):
+        self.comparator, self.spent, self.named = comparator, spent, named
+        self.demands, self.pools, self.adj, self.refused = demands, pools, [], []
+        for demand in demands:
+            ok_idx, ref = _candidates(comparator, demand, pools)
+            # scarce pools first: leaves the flexible slots for flexible devices on the first pass
+            ok_idx.sort(key=lambda j: (pools[j].capacity, j))
+            self.adj.append(ok_idx)
+            self.refused.append(ref)
+        self.caps = [p.capacity for p in pools]
+        self.groups = {}
+        for i, demand in enumerate(demands):
+            self.groups.setdefault(demand.vm_key, []).append(i)
+        self.hopeless = set(k for k, members in self.groups.items() if any(not self.adj[i] for i in members))
 
+    def live_vms(self):
+        """The VMs that could move, most constrained first (least room for their devices)."""
+        caps, adj, groups = self.caps, self.adj, self.groups
 
-def _spent_vf(slots, named):
-    if named:
-        where = _names('%s: numvfs %d of totalvfs %d' % ((s.where,) + s.detail) for s in slots)
-    else:
-        where = '%d PF(s)' % len(slots)
-    return ('sriov.numvfs', 'the destination has VFs of this profile, but every VF is already enabled, none '
-            'left to create (%s)' % where)
-
-
-def _spent_device(slots, named):
-    message = 'the destination has %d device(s) of this profile, but none is free' % len(slots)
-    if named:
-        message += ' (%s)' % _names('%s in use by %s' % (s.where, s.detail) for s in slots)
-    return ('in_use', message)
-
-
-_SPENT = (('mdev', _spent_mdev), ('vf', _spent_vf), ('device', _spent_device))
-
-
-def spent_reasons(comparator, key, record, spent, count=1, named=True):
-    """``capacity`` reasons for a device (``key``, ``record``; ``count`` of its kind) that has no
-    compatible slot on a destination whose ``spent`` slots (:class:`_inventory.Spent`) include
-    some of its kind: of the device's ``type`` and accepted by the rules. One reason per kind
-    of slot (mdev types, PFs, devices in use), naming the type and, when ``named``, the
-    parents, PFs and devices with their holders (a class verdict stands for hosts whose
-    addresses and VMs differ, so it names none). ``spent`` is a callable returning the slots
-    by type (``HostModel.spent``), called only here; None: no reasons."""
-    slots = spent().get(record.get('type')) if spent is not None else None
-    if not slots:
-        return []
-    found = {}
-    for slot in slots:
-        if comparator.compare_keyed(key, record, slot.key, slot.record)[0]:
-            found.setdefault(slot.kind, []).append(slot)
-    out = []
-    for kind, describe in _SPENT:
-        slots = found.get(kind)
-        if slots:
-            field, message = describe(slots, named)
-            out.append({'candidate': slots[0].id, 'candidates': len(slots), 'rule': 'capacity', 'field': field,
-                        'source': count, 'destination': 0, 'message': message})
-    return out
-
-
-def taken_reason(candidate, candidates, count, total):
-    """The ``capacity`` reason of ``count`` device(s) whose compatible slots (``total`` of this
-    kind, first one ``candidate``) are taken by the other devices placed on the destination."""
-    return {'candidate': candidate, 'candidates': candidates, 'rule': 'capacity', 'field': 'capacity',
-            'source': count, 'destination': total,
-            'message': 'compatible, but the %d slot(s) of this kind on the destination '
-                       'are needed by the other devices placed there' % total}
-
-
-def _share_reason(matcher, pools, j, why):
-    """The ``capacity`` reason of a compatible pool ``j`` that its share keeps from taking one more."""
-    pool = pools[j]
-    shares = matcher.shares
-    s = shares.of[j]
-    used, counts = matcher.share_used(s)
-    placed = ', '.join('%d x %s' % (counts[m], pools[m].type) for m in sorted(counts, key=lambda m: pools[m].type))
-    if why == 'one_type':
-        message = ('compatible, but %s is an NVIDIA time-sliced GPU, which runs one vGPU type at a time, and '
-                   'this placement already puts %s on it' % (pool.destination, placed))
-        room = 0
-    else:
-        room = max(0, (shares.rooms[s] - used) // pool.weight)
-        message = ('compatible, but the mdev types of %s share its capacity and what is already placed there '
-                   '(%s) uses it: room for %d more %s' % (pool.destination, placed or 'earlier moves', room,
-                                                          pool.type))
-    return {'candidate': pool.id, 'candidates': 1, 'rule': 'capacity', 'field': 'capacity', 'source': 1,
-            'destination': room, 'message': message}
+        def constraint(k):
+            members = groups[k]
+            room = min(sum(caps[j] for j in adj[i]) for i in members)
+            return (room - len(members), -len(members), k)
+        return sorted((k for k in groups if k not in self.hopeless), key=constraint)
 
 
 def place(demands, pools, comparator, budget=20000, spent=None, named=True):
@@ -404,93 +329,89 @@ def place(demands, pools, comparator, budget=20000, spent=None, named=True):
 
     Capacities are the pools' ``capacity``; pools are not changed. ``spent``, ``named``: the
     destination's ``HostModel.spent`` (or None) and whether its reasons name addresses (see
-    :func:`spent_reasons`). Returns a :class:`Placement`.
+    :func:`_reasons.spent_reasons`). Returns a :class:`Placement`.
     """
-    adj, refused = [], []
-    for demand in demands:
-        ok_idx, ref = _candidates(comparator, demand, pools)
-        # scarce pools first: leaves the flexible slots for flexible devices on the first pass
-        ok_idx.sort(key=lambda j: (pools[j].capacity, j))
-        adj.append(ok_idx)
-        refused.append(ref)
-    caps = [p.capacity for p in pools]
-    groups = {}
-    for i, demand in enumerate(demands):
-        groups.setdefault(demand.vm_key, []).append(i)
-    hopeless = set(k for k, members in groups.items() if any(not adj[i] for i in members))
-    live = [k for k in groups if k not in hopeless]
-
-    def constraint(k):
-        members = groups[k]
-        room = min(sum(caps[j] for j in adj[i]) for i in members)
-        return (room - len(members), -len(members), k)
-    live.sort(key=constraint)
-
-    shares = Shares.of_pools(pools)
-    matcher = Matcher(adj, caps, shares)
-    optimal = True
-    chosen = []
-    if live and matcher.add_group([i for k in live for i in groups[k]]):
-        chosen = list(live)
-    elif live:
-        matcher = Matcher(adj, caps, shares)
-        chosen, optimal = _search(matcher, live, groups, budget)
-    placed_set = set(i for k in chosen for i in groups[k])
-
-    placed, unplaced, used = [], [], {}
+    problem = _Problem(demands, pools, comparator, spent, named)
+    matcher, chosen, optimal = _choose_vms(problem, budget)
+    placed_set = set(i for k in chosen for i in problem.groups[k])
+    placed, used = [], {}
     for i, demand in enumerate(demands):
         if i in placed_set:
             pool = pools[matcher.assign[i]]
             placed.append((demand, pool))
             used[pool.id] = used.get(pool.id, 0) + 1
-    trials = _trials(matcher, groups, chosen, hopeless) if shares is not None else {}
+    unplaced = _left_over(problem, matcher, chosen, placed_set)
+    return Placement(placed, unplaced, optimal, used)
+
+
+def _choose_vms(problem, budget):
+    """``(matcher, VMs placed, optimal)``: every VM that could move if they all fit, else the
+    best subset the search finds within ``budget``."""
+    live = problem.live_vms()
+    shares = Shares.of_pools(problem.pools)
+    matcher = Matcher(problem.adj, problem.caps, shares)
+    if live and matcher.add_group([i for k in live for i in problem.groups[k]]):
+        return matcher, list(live), True
+    if not live:
+        return matcher, [], True
+    matcher = Matcher(problem.adj, problem.caps, shares)
+    chosen, optimal = _search(matcher, live, problem.groups, budget)
+    return matcher, chosen, optimal
+
+
+def _left_over(problem, matcher, chosen, placed_set):
+    """``[(Demand, reasons)]`` for the demands not placed."""
+    trials = _trials(matcher, problem.groups, chosen, problem.hopeless) if matcher.shares is not None else {}
     final = matcher.snapshot() if trials else None
-    for i, demand in enumerate(demands):
+    out = []
+    for i, demand in enumerate(problem.demands):
         if i in placed_set:
             continue
-        k = demand.vm_key
-        if k in trials:
-            matcher.restore(trials[k])
-        reasons = [] if adj[i] else spent_reasons(comparator, demand.key, demand.record, spent, named=named)
-        if adj[i]:
-            if k in hopeless:
-                blockers = [demands[m].id for m in groups[k] if not adj[m]]
-                reasons.append({'candidate': None, 'candidates': 0, 'rule': 'vm_atomicity', 'field': 'in_use.vm',
-                                'source': demand.vm, 'destination': None,
-                                'message': 'the devices of one VM move together, and %s of the same VM has no '
-                                           'compatible place on this destination' % ', '.join(blockers)})
-            else:
-                seen_keys = set()
-                for j in adj[i]:
-                    pool = pools[j]
-                    if pool.key in seen_keys:
-                        continue
-                    why = None
-                    if k in trials and matcher.assign[i] < 0 and len(matcher.holders[j]) < caps[j]:
-                        why = matcher.blocked(j)
-                    if why is not None:
-                        reasons.append(_share_reason(matcher, pools, j, why))
-                        continue
-                    seen_keys.add(pool.key)
-                    same = [p for p in pools if p.key == pool.key]
-                    total = sum(p.capacity for p in same)
-                    reasons.append(taken_reason(pool.id, len(same), 1, total))
-                if len(groups[k]) > 1:
-                    reasons.append({'candidate': None, 'candidates': 0, 'rule': 'vm_atomicity', 'field': 'in_use.vm',
-                                    'source': demand.vm, 'destination': None,
-                                    'message': 'the devices of one VM move together, and not all devices of '
-                                               'this VM fit on the destination at once'})
-        for pool, count, why in refused[i].values():
-            reasons.extend(_tag(why, pool, count))
-        if not pools:
-            reasons.append({'candidate': None, 'candidates': 0, 'rule': 'capacity', 'field': 'capacity',
-                            'source': 1, 'destination': 0,
-                            'message': 'the destination offers no free device, no mdev type with available '
-                                       'instances and no VF still to create'})
-        unplaced.append((demand, merge_reasons(reasons)))
+        tried = demand.vm_key in trials
+        if tried:
+            matcher.restore(trials[demand.vm_key])
+        out.append((demand, _why_unplaced(problem, matcher, i, tried)))
     if final is not None:
         matcher.restore(final)
-    return Placement(placed, unplaced, optimal, used)
+    return out
+
+
+def _why_unplaced(problem, matcher, i, tried):
+    """The reasons of demand ``i`` (see :func:`_reasons.why_unplaced`); ``tried``: the matcher
+    holds the state in which its VM's devices were added one by one (shares only)."""
+    demand = problem.demands[i]
+    group = problem.groups[demand.vm_key]
+    spent, capacity, atomicity = [], [], None
+    if not problem.adj[i]:
+        spent = spent_reasons(problem.comparator, demand.key, demand.record, problem.spent, named=problem.named)
+    elif demand.vm_key in problem.hopeless:
+        blockers = [problem.demands[m].id for m in group if not problem.adj[m]]
+        atomicity = vm_blocked_reason(demand.vm, blockers)
+    else:
+        capacity = _capacity_reasons(problem, matcher, i, tried)
+        if len(group) > 1:
+            atomicity = vm_split_reason(demand.vm)
+    refusals = [r for pool, count, why in problem.refused[i].values() for r in tag(why, pool, count)]
+    return why_unplaced(spent, capacity, refusals, atomicity, empty=not problem.pools)
+
+
+def _capacity_reasons(problem, matcher, i, tried):
+    """Per compatible pool profile of demand ``i``: taken by the others, or kept by its share."""
+    pools, out, seen_keys = problem.pools, [], set()
+    for j in problem.adj[i]:
+        pool = pools[j]
+        if pool.key in seen_keys:
+            continue
+        why = None
+        if tried and matcher.assign[i] < 0 and len(matcher.holders[j]) < problem.caps[j]:
+            why = matcher.blocked(j)
+        if why is not None:
+            out.append(share_reason(matcher, pools, j, why))
+            continue
+        seen_keys.add(pool.key)
+        same = [p for p in pools if p.key == pool.key]
+        out.append(taken_reason(pool.id, len(same), 1, sum(p.capacity for p in same)))
+    return out
 
 
 def _trials(matcher, groups, chosen, hopeless):

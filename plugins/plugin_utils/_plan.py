@@ -28,35 +28,19 @@ Each VM that cannot move is listed with, per group of destination hosts with the
 offer, why not: the rules that refuse its devices, or ``capacity`` when compatible hosts
 exist but the VMs planned before it used their room.
 
-Rolling upgrade (``upgrade_order``): given target driver versions for some hosts
-(``{host: {driver or module: version}}``; the key ``kernel`` sets the kernel release and
-every version that came from it, for in-tree drivers), upgrade
-them one at a time; before a host is upgraded its VMs are evacuated (by the planner
-above) to any other host. A moved device takes the destination's version: a VM that
-moved onto an upgraded host runs on the newer driver and, since a newer driver accepts an
-older stream and never the reverse, cannot go back to an old host. At each step the
-evacuable host with the fewest devices in use is upgraded next (greedy; when no remaining
-host can be evacuated the order stops and the rest is reported as blocked, with reasons);
-for up to 8 target hosts the orders are searched depth first (same preference first, with
-backtracking, within a budget of evacuation plans), so an order is found whenever one
-exists within that budget (``searched`` in the result).
-The VMs' freed devices stay on the upgraded host as free devices (an mdev instance is kept
-as a free instance of its type), so later hosts can use them.
+Rolling upgrades (``upgrade_order``) are planned with this planner: ``_upgrade_order.py``.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping
-
-from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
+from ansible_collections.vfio.migration.plugins.plugin_utils._engine import Engine, build_models
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError
 from ansible_collections.vfio.migration.plugins.plugin_utils._gc import gc_paused
-from ansible_collections.vfio.migration.plugins.plugin_utils._inventory import fingerprint_of, share_state, shared_left
-from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import _Demand, _Offer, _Verdicts, build_models
 from ansible_collections.vfio.migration.plugins.plugin_utils._placement import place, with_capacity
+from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import no_destination_reason, room_used_reason
+from ansible_collections.vfio.migration.plugins.plugin_utils._verdicts import AggregateDemand, AggregateOffer, Verdicts
 
-__all__ = ['migration_plan', 'upgrade_order', 'Planner']
+__all__ = ['migration_plan', 'evacuation_plan', 'host_names', 'Planner']
 
 _REASON_HOSTS = 5          # destination host names shown per reason
 _REASON_GROUPS = 50        # destination offer groups examined per blocked VM
@@ -74,7 +58,7 @@ class _Dest(object):
         self.refresh()
 
     def refresh(self):
-        self.offer = _Offer(pools=self.model.pools, caps=self.left)
+        self.offer = AggregateOffer(pools=self.model.pools, caps=self.left)
         self.sig = self.offer.signature()
 
 
@@ -86,7 +70,7 @@ class _VM(object):
         self.key = key
         self.name = demands[0].vm
         self.demands = sorted(demands, key=lambda d: d.id)
-        self.summary = _Demand(demands=self.demands)
+        self.summary = AggregateDemand(demands=self.demands)
         self.sig = self.summary.signature()
         self.options = 0
 
@@ -96,7 +80,7 @@ class Planner(object):
 
     def __init__(self, engine, models, drain, destinations=None):
         self.engine = engine
-        self.judge = _Verdicts(engine)
+        self.judge = Verdicts(engine)
         self.models = models
         self.drain = list(drain)
         dest_names = [n for n in models if n not in set(self.drain)]
@@ -287,9 +271,7 @@ class Planner(object):
     # --------------------------------------------------------------- reasons
     def blocked_reasons(self, vm, start_groups):
         if not self.dests:
-            return [{'device': None, 'rule': 'no_destination', 'field': None, 'source': None, 'destination': None,
-                     'message': 'no destination host: every host is being drained or excluded', 'hosts': [],
-                     'host_count': 0}]
+            return [no_destination_reason()]
         merged, order = {}, []
         fresh = {}
         for sig, names in start_groups[:_REASON_GROUPS]:
@@ -297,10 +279,7 @@ class Planner(object):
             result = place(vm.demands, model.pools, self.engine.comparator, spent=model.spent, named=False)
             items = []
             if result.complete:
-                items.append({'device': None, 'rule': 'capacity', 'field': 'capacity', 'source': len(vm.demands),
-                              'destination': None,
-                              'message': 'these hosts could take the VM, but the VMs planned before it used '
-                                         'their room'})
+                items.append(room_used_reason(len(vm.demands)))
             else:
                 for demand, reasons in result.unplaced:
                     for reason in reasons:
@@ -334,7 +313,8 @@ def _moves_of(vm, dest_name, placement):
     }
 
 
-def _names(value, what, known):
+def host_names(value, what, known):
+    """``value`` (a host name or a list of them, or None) checked against ``known`` hosts, without repeats."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -353,7 +333,8 @@ def _names(value, what, known):
     return out
 
 
-def _plan(engine, models, drain, destinations=None, wave_size=1):
+def evacuation_plan(engine, models, drain, destinations=None, wave_size=1):
+    """``(plan, chosen)``: the ``migration_plan`` result, and per VM moved ``(destination, Placement)``."""
     planner = Planner(engine, models, drain, destinations)
     order, chosen, optimal, start_groups = planner.run()
     host_rank, moves_by_host = {}, {}
@@ -400,216 +381,8 @@ def migration_plan(facts_by_host, drain, rules=None, destinations=None, wave_siz
         if not isinstance(wave_size, int) or isinstance(wave_size, bool) or wave_size < 1:
             raise ArgumentError('wave_size must be a positive integer, got %r' % (wave_size,))
         models = build_models(engine, facts_by_host)
-        drain = _names(drain, 'drain', models)
+        drain = host_names(drain, 'drain', models)
         if drain is None:
             raise ArgumentError('drain must list the hosts to empty')
-        destinations = _names(destinations, 'destinations', models)
-        return _plan(engine, models, drain, destinations, wave_size)[0]
-
-
-# ------------------------------------------------------------------ upgrade order
-
-def _targets(value, known):
-    """``{host: {driver: version}}`` from either accepted form."""
-    if not isinstance(value, Mapping):
-        raise ArgumentError('targets must be a mapping: {host: {driver: version}} or '
-                            '{hosts: [...], versions: {driver: version}}')
-    if set(value) <= set(('hosts', 'versions')) and 'versions' in value:
-        hosts = _names(value.get('hosts'), 'targets.hosts', known) or []
-        versions = value['versions']
-        value = dict((h, versions) for h in hosts)
-    out = {}
-    for host, versions in value.items():
-        _names([host], 'targets', known)
-        if not isinstance(versions, Mapping) or not versions:
-            raise ArgumentError('targets[%r] must map driver (or module) names to the target version' % (host,))
-        out[host] = dict((str(k), str(v)) for k, v in versions.items())
-    return out
-
-
-def _upgrade_record(record, versions):
-    driver = record.get('driver')
-    target = None
-    if driver is not None:
-        target = versions.get(driver, versions.get(driver.replace('-', '_')))
-    if target is None and record.get('software_version_source') == 'kernel':
-        target = versions.get('kernel')
-    if target is None or record.get('software_version') == target:
-        return False
-    record['software_version'] = target
-    record['software_version_source'] = 'override'
-    record['fingerprint'] = None
-    record['fingerprint'] = fingerprint_of(record)
-    return True
-
-
-def _apply_moves(facts, source, chosen, models):
-    """Move the planned VMs in ``facts`` (copies, changed in place); returns the touched hosts."""
-    touched = set([source])
-    src_devices = dict((d['id'], d) for d in facts[source]['devices'])
-    for vm, (dest_name, placement) in chosen.items():
-        touched.add(dest_name)
-        dst = facts[dest_name]
-        for demand, pool in placement.placed:
-            in_use = copy.deepcopy(demand.record.get('in_use'))
-            if pool.kind == 'device':
-                for record in dst['devices']:
-                    if record['id'] == pool.id:
-                        record['in_use'] = in_use
-                        break
-            else:
-                base = pool.record
-                record = dict((k, copy.deepcopy(base.get(k))) for k in (
-                    'kind', 'device_api', 'type', 'driver', 'pci', 'software_version', 'software_version_source',
-                    'migration', 'attributes'))
-                record['kind'] = record.get('kind') or 'mdev'
-                record['attributes'] = record.get('attributes') or {}
-                record['id'] = 'planned:%s:%s' % (dest_name, demand.id)
-                record['parent'] = pool.destination
-                record['iommu_group'] = None
-                record['numa_node'] = None
-                record['in_use'] = in_use
-                record['fingerprint'] = None
-                record['fingerprint'] = fingerprint_of(record)
-                dst['devices'].append(record)
-                if pool.kind == 'mdev':
-                    for entry in dst.get('mdev_types') or ():
-                        if entry['parent'] == base['parent'] and entry['type'] == base['type']:
-                            entry['available_instances'] = max(0, entry['available_instances'] - 1)
-                elif pool.kind == 'vf':
-                    for entry in dst.get('sriov') or ():
-                        if entry['pf'] == pool.destination:
-                            entry['numvfs'] = (entry.get('numvfs') or 0) + 1
-            freed = src_devices.get(demand.id)
-            if freed is not None:
-                freed['in_use'] = None
-    for dest_name in touched:
-        _share_leftovers(facts[dest_name], models[dest_name], chosen, dest_name)
-    return touched
-
-
-def _share_leftovers(dst, model, chosen, dest_name):
-    """After moves onto ``dest_name``: what the new instances took from a parent's shared
-    capacity, shown on its other types as the driver would (``available_instances`` of each
-    shared type = min(its own left, budget left // its weight); the other types of a
-    ``one_type`` parent drop to 0)."""
-    taken = {}
-    for name, placement in chosen.values():
-        if name != dest_name:
-            continue
-        for _demand, pool in placement.placed:
-            if pool.kind == 'mdev' and pool.share is not None:
-                taken[pool.id] = taken.get(pool.id, 0) + 1
-    if not taken:
-        return
-    pools = [p for p in model.pools if p.share is not None]
-    caps = dict((p.id, p.capacity - taken.get(p.id, 0)) for p in pools)
-    state = share_state(pools, caps)
-    left = dict((p.id, shared_left(p, caps[p.id], state)) for p in pools)
-    for entry in dst.get('mdev_types') or ():
-        ident = '%s/%s' % (entry['parent'], entry['type'])
-        if ident in left:
-            entry['available_instances'] = max(0, left[ident])
-
-
-def _upgrade_step(engine, facts, models, host, versions):
-    """Evacuate and upgrade ``host``: ``((facts, models, step), plan)``, or ``(None, plan)``.
-
-    ``facts`` and ``models`` are not changed: the hosts the step touches are copied.
-    """
-    plan, chosen = _plan(engine, models, [host])
-    if not plan['feasible']:
-        return None, plan
-    touched = set([host]) | set(dest for dest, _placement in chosen.values())
-    facts = dict(facts)
-    for name in touched:
-        facts[name] = copy.deepcopy(facts[name])
-    _apply_moves(facts, host, chosen, models)
-    changed = []
-    for record in facts[host]['devices'] + facts[host]['mdev_types']:
-        if _upgrade_record(record, versions):
-            changed.append(record.get('id') or '%s/%s' % (record.get('parent'), record.get('type')))
-    if 'kernel' in versions and isinstance(facts[host].get('host'), dict):
-        facts[host]['host'] = dict(facts[host]['host'], kernel_release=versions['kernel'])
-    modules = (facts[host].get('host') or {}).get('modules') or {}
-    for module, info in modules.items():
-        if module in versions and isinstance(info, dict):
-            info['version'] = versions[module]
-    models = dict(models)
-    for name in touched:
-        models[name] = engine.host(name, facts[name], validate=False)
-    step = {'host': host, 'versions': dict(versions), 'moves': [m for w in plan['waves'] for m in w['moves']],
-            'upgraded': sorted(changed)}
-    return (facts, models, step), plan
-
-
-_UPGRADE_SEARCH_HOSTS = 8      # backtracking over orders only for this many target hosts ...
-_UPGRADE_SEARCH_BUDGET = 300   # ... and at most this many evacuation plans
-
-
-def upgrade_order(facts_by_host, targets, rules=None, engine=None):
-    """An order in which to upgrade the ``targets`` hosts so every VM always has a place to go."""
-    with gc_paused():
-        engine = engine or Engine(rules)
-        models = build_models(engine, facts_by_host)
-        targets = _targets(targets, models)
-        facts = dict((name, copy.deepcopy(dict(models[name].facts))) for name in models)
-        for name in facts:
-            for key in ('devices', 'mdev_types', 'sriov'):
-                facts[name][key] = list(facts[name].get(key) or [])
-        budget = {'plans': 0}
-
-        def candidates(remaining, state_models):
-            return sorted(remaining, key=lambda h: (state_models[h].device_count(), h))
-
-        def search(state_facts, state_models, remaining):
-            """Depth first over orders (fewest devices in use first); a full order or None."""
-            if not remaining:
-                return []
-            for host in candidates(remaining, state_models):
-                if budget['plans'] >= _UPGRADE_SEARCH_BUDGET:
-                    return None
-                budget['plans'] += 1
-                result, _plan_ = _upgrade_step(engine, state_facts, state_models, host, targets[host])
-                if result is None:
-                    continue
-                rest = search(result[0], result[1], remaining - set([host]))
-                if rest is not None:
-                    return [result[2]] + rest
-            return None
-
-        steps = None
-        searched = len(targets) <= _UPGRADE_SEARCH_HOSTS
-        if searched:
-            steps = search(facts, models, set(targets))
-        blocked, remaining = [], sorted(targets)
-        if steps is None:
-            # greedy: the evacuable host with the fewest devices in use next, until none is
-            steps = []
-            while remaining:
-                attempts, done = {}, None
-                for host in candidates(remaining, models):
-                    result, plan = _upgrade_step(engine, facts, models, host, targets[host])
-                    attempts[host] = plan
-                    if result is not None:
-                        done = result
-                        break
-                if done is None:
-                    for host in candidates(remaining, models):
-                        blocked.extend(attempts[host]['blocked'])
-                    break
-                facts, models, step = done
-                steps.append(step)
-                remaining.remove(step['host'])
-        else:
-            remaining = []
-        for number, step in enumerate(steps, 1):
-            step['step'] = number
-        return {
-            'feasible': not remaining,
-            'order': [s['host'] for s in steps],
-            'steps': steps,
-            'not_upgraded': sorted(remaining),
-            'blocked': blocked,
-            'searched': searched and budget['plans'] < _UPGRADE_SEARCH_BUDGET,
-        }
+        destinations = host_names(destinations, 'destinations', models)
+        return evacuation_plan(engine, models, drain, destinations, wave_size)[0]

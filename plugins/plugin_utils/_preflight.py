@@ -12,13 +12,11 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.vfio.migration.plugins.plugin_utils._errors import PreflightInputError
+
 COLUMNS = ("VM", "DEVICE", "TYPE", "VERSION", "DESTINATION", "WHY NOT")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class PreflightInputError(ValueError):
-    """Input that the table cannot be built from; the message names the field."""
 
 
 def _text(value):
@@ -176,6 +174,84 @@ def _hosts_text(hosts, count):
     return ", ".join(shown) or "-"
 
 
+def _moves_by_host(plan):
+    moves = {}
+    for wave in plan["waves"]:
+        for move in wave.get("moves") or []:
+            moves.setdefault(move.get("source"), []).append(move)
+    return moves
+
+
+def _wave_lines(plan, waves):
+    """One line per source host, in wave order: its wave, its VMs and where each goes."""
+    moves_by_host = _moves_by_host(plan)
+    lines = []
+    for number, hosts in enumerate(waves, 1):
+        for host in hosts:
+            moves = moves_by_host.get(host, [])
+            lines.append("wave %d: %s, %d VM(s): %s" % (
+                number, _text(host), len(moves),
+                ", ".join("%s -> %s" % (_text(m.get("vm")), _text(m.get("destination"))) for m in moves) or "-"))
+    if not waves:
+        lines.append("no wave: no source host can be evacuated")
+    return lines
+
+
+def _first_reasons(reasons):
+    """Per destination host (or ``("+N more",)`` for the hosts not named), its first reason and how
+    many more it gave."""
+    first, extra = {}, {}
+    for reason in reasons:
+        hosts = reason.get("hosts") or []
+        for dest in hosts:
+            if dest not in first:
+                first[dest], extra[dest] = reason_text(reason), 0
+            else:
+                extra[dest] += 1
+        if isinstance(reason.get("host_count"), int) and reason["host_count"] > len(hosts):
+            key = ("+%d more" % (reason["host_count"] - len(hosts)),)
+            first.setdefault(key, reason_text(reason))
+            extra.setdefault(key, 0)
+    return first, extra
+
+
+def _device_rows(cells, reasons):
+    """The rows of one blocked device: destination hosts that give the same first reason share one."""
+    first, extra = _first_reasons(reasons)
+    grouped = {}
+    for dest, text in first.items():
+        grouped.setdefault(text, []).append(dest)
+    if not grouped:
+        return [tuple(cells + ["-", "no candidate destination"])]
+    rows = []
+    for text, dests in grouped.items():
+        names = [d[0] if isinstance(d, tuple) else _text(d) for d in dests]
+        more = max(extra[d] for d in dests)
+        rows.append(tuple(cells + [", ".join(names), text + (" (and %d more)" % more if more else "")]))
+        cells = [""] * 4
+    return rows
+
+
+def _blocked_table(host, entries, facts):
+    """The table of one source host that cannot be evacuated (its blocked VMs are ``entries``)."""
+    devices = _device_index(facts or {"devices": []}, host)
+    rows = []
+    for entry in sorted(entries, key=lambda b: str(b.get("vm") or "")):
+        reasons_by_device = {}
+        for reason in entry.get("reasons") or []:
+            if isinstance(reason, dict):
+                reasons_by_device.setdefault(reason.get("device"), []).append(reason)
+        for device_id in entry.get("devices") or sorted(reasons_by_device, key=str):
+            device = devices.get(device_id, {})
+            cells = [_text(entry.get("vm")), _text(device_id), _text(device.get("type")),
+                     _text(device.get("software_version"))]
+            rows.extend(_device_rows(cells, reasons_by_device.get(device_id, [])))
+    header = "blocked: %s, %d VM(s) cannot move" % (_text(host), len(entries))
+    if not entries:
+        header = "blocked: %s, no vfio facts: nothing can be planned" % _text(host)
+    return layout(header, rows) if rows else header
+
+
 def plan_text(plan, facts_by_host=None, waves=None, blocked_hosts=None):
     """Lay out a ``migration_plan`` result: one line per wave, then, for each host that cannot
     be evacuated, a table of its VMs that cannot move (VM, device, type, version, destination
@@ -191,64 +267,12 @@ def plan_text(plan, facts_by_host=None, waves=None, blocked_hosts=None):
     facts_by_host = facts_by_host or {}
     if not isinstance(facts_by_host, dict):
         raise PreflightInputError("facts_by_host must be a dict host -> vfio facts")
-    moves_by_host = {}
-    for wave in plan["waves"]:
-        for move in wave.get("moves") or []:
-            moves_by_host.setdefault(move.get("source"), []).append(move)
     if waves is None:
         waves = [w.get("hosts") or [] for w in plan["waves"]]
     blocked = plan.get("blocked") or []
     if blocked_hosts is None:
         blocked_hosts = sorted(set(b.get("host") for b in blocked))
-
-    lines = []
-    for number, hosts in enumerate(waves, 1):
-        for host in hosts:
-            moves = moves_by_host.get(host, [])
-            lines.append("wave %d: %s, %d VM(s): %s" % (
-                number, _text(host), len(moves),
-                ", ".join("%s -> %s" % (_text(m.get("vm")), _text(m.get("destination"))) for m in moves) or "-"))
-    if not waves:
-        lines.append("no wave: no source host can be evacuated")
-
+    lines = _wave_lines(plan, waves)
     for host in blocked_hosts:
-        entries = [b for b in blocked if b.get("host") == host]
-        devices = _device_index(facts_by_host.get(host) or {"devices": []}, host)
-        rows = []
-        for entry in sorted(entries, key=lambda b: str(b.get("vm") or "")):
-            reasons_by_device = {}
-            for reason in entry.get("reasons") or []:
-                if isinstance(reason, dict):
-                    reasons_by_device.setdefault(reason.get("device"), []).append(reason)
-            for device_id in entry.get("devices") or sorted(reasons_by_device, key=str):
-                device = devices.get(device_id, {})
-                cells = [_text(entry.get("vm")), _text(device_id), _text(device.get("type")),
-                         _text(device.get("software_version"))]
-                # first reason per destination host, then hosts sharing it on one line
-                first, extra = {}, {}
-                for reason in reasons_by_device.get(device_id, []):
-                    hosts = reason.get("hosts") or []
-                    for dest in hosts:
-                        if dest not in first:
-                            first[dest], extra[dest] = reason_text(reason), 0
-                        else:
-                            extra[dest] += 1
-                    if isinstance(reason.get("host_count"), int) and reason["host_count"] > len(hosts):
-                        key = ("+%d more" % (reason["host_count"] - len(hosts)),)
-                        first.setdefault(key, reason_text(reason))
-                        extra.setdefault(key, 0)
-                grouped = {}
-                for dest, text in first.items():
-                    grouped.setdefault(text, []).append(dest)
-                if not grouped:
-                    rows.append(tuple(cells + ["-", "no candidate destination"]))
-                for text, dests in grouped.items():
-                    names = [d[0] if isinstance(d, tuple) else _text(d) for d in dests]
-                    more = max(extra[d] for d in dests)
-                    rows.append(tuple(cells + [", ".join(names), text + (" (and %d more)" % more if more else "")]))
-                    cells = [""] * 4
-        header = "blocked: %s, %d VM(s) cannot move" % (_text(host), len(entries))
-        if not entries:
-            header = "blocked: %s, no vfio facts: nothing can be planned" % _text(host)
-        lines.append(layout(header, rows) if rows else header)
+        lines.append(_blocked_table(host, [b for b in blocked if b.get("host") == host], facts_by_host.get(host)))
     return "\n".join(lines)

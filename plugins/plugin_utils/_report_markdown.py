@@ -44,10 +44,9 @@ def _table(header, rows):
     return lines
 
 
-def render_markdown(model, matrix_max_hosts=60, title='VFIO live-migration compatibility report'):
-    """Return the Markdown text (str)."""
+def _header_lines(model, title):
+    """Title, where the facts came from, and the summary counts."""
     s = model['summary']
-    hosts = model['hosts']
     lines = ['# ' + title, '']
     meta = '%d hosts from %s facts' % (s['hosts'], md(model['facts_source']))
     if model.get('generated_at'):
@@ -65,55 +64,57 @@ def render_markdown(model, matrix_max_hosts=60, title='VFIO live-migration compa
         lines.append('- **%d** hosts without facts (left out): %s'
                      % (len(s['hosts_without_facts']), ', '.join(md(n) for n in s['hosts_without_facts'])))
     lines.append('')
+    return lines
 
-    if len(hosts) <= matrix_max_hosts:
-        index = PairIndex(model)
-        names = [h['name'] for h in hosts]
-        lines += ['## Host matrix (source row \u2192 destination column)', '',
-                  '`\u2713` compatible, `\u2717` incompatible (reasons below), `\u2014` same host. '
-                  'Columns are numbered like the rows.', '']
-        rows = []
-        for i, src in enumerate(names, 1):
-            row = ['%d. %s' % (i, md(src))]
-            for dst in names:
-                if src == dst:
-                    row.append('\u2014')
-                else:
-                    pair = index.get(src, dst)
-                    row.append('?' if pair is None else ('\u2713' if pair['compatible'] else '\u2717'))
-            rows.append(row)
-        lines += _table(['source \u2193 / destination \u2192'] + [str(i) for i in range(1, len(names) + 1)], rows)
-        lines += ['', '### Incompatible pairs', '']
-        bad = [p for p in index if p is not None and not p['compatible']]
-        for pair in bad:
-            why = '; '.join(md(r) for r in pair['reasons']) or 'no reason recorded'
-            lines.append('- **%s \u2192 %s**: %s' % (md(pair['source']), md(pair['destination']), why))
-        if not bad:
-            lines.append('None.')
-        lines.append('')
-    else:
-        lines += ['## Class matrix (source row \u2192 destination column)', '',
-                  '%d hosts are more than %d: verdicts are shown between compatibility classes.'
-                  % (len(hosts), matrix_max_hosts), '']
+
+def _mark(pair):
+    return '?' if pair is None else ('\u2713' if pair['compatible'] else '\u2717')
+
+
+def _host_matrix_lines(model):
+    """The host x host matrix, then every incompatible host pair with its reasons."""
+    index = PairIndex(model)
+    names = [h['name'] for h in model['hosts']]
+    lines = ['## Host matrix (source row \u2192 destination column)', '',
+             '`\u2713` compatible, `\u2717` incompatible (reasons below), `\u2014` same host. '
+             'Columns are numbered like the rows.', '']
+    rows = []
+    for i, src in enumerate(names, 1):
+        rows.append(['%d. %s' % (i, md(src))] + ['\u2014' if src == dst else _mark(index.get(src, dst))
+                                                 for dst in names])
+    lines += _table(['source \u2193 / destination \u2192'] + [str(i) for i in range(1, len(names) + 1)], rows)
+    lines += ['', '### Incompatible pairs', '']
+    bad = [p for p in index if p is not None and not p['compatible']]
+    for pair in bad:
+        why = '; '.join(md(r) for r in pair['reasons']) or 'no reason recorded'
+        lines.append('- **%s \u2192 %s**: %s' % (md(pair['source']), md(pair['destination']), why))
+    if not bad:
+        lines.append('None.')
+    lines.append('')
+    return lines
+
+
+def _class_matrix_lines(model, matrix_max_hosts):
+    """The class x class matrix, then every incompatible class pair with its reasons."""
+    lines = ['## Class matrix (source row \u2192 destination column)', '',
+             '%d hosts are more than %d: verdicts are shown between compatibility classes.'
+             % (len(model['hosts']), matrix_max_hosts), '']
     ids = [c['id'] for c in model['classes']]
     verdicts = dict(((c['source'], c['destination']), c) for c in model['class_matrix'])
-    rows = []
-    for src in ids:
-        row = [md(src)]
-        for dst in ids:
-            pair = verdicts.get((src, dst))
-            row.append('?' if pair is None else ('\u2713' if pair['compatible'] else '\u2717'))
-        rows.append(row)
-    if len(hosts) > matrix_max_hosts:
-        lines += _table(['source \u2193 / destination \u2192'] + [md(i) for i in ids], rows)
-        lines += ['', '### Incompatible class pairs', '']
-        for pair in model['class_matrix']:
-            if not pair['compatible']:
-                why = '; '.join(md(r) for r in pair['reasons'])
-                lines.append('- **%s \u2192 %s**: %s' % (md(pair['source']), md(pair['destination']), why))
-        lines.append('')
+    rows = [[md(src)] + [_mark(verdicts.get((src, dst))) for dst in ids] for src in ids]
+    lines += _table(['source \u2193 / destination \u2192'] + [md(i) for i in ids], rows)
+    lines += ['', '### Incompatible class pairs', '']
+    for pair in model['class_matrix']:
+        if not pair['compatible']:
+            why = '; '.join(md(r) for r in pair['reasons'])
+            lines.append('- **%s \u2192 %s**: %s' % (md(pair['source']), md(pair['destination']), why))
+    lines.append('')
+    return lines
 
-    lines += ['## Hosts that cannot be evacuated', '']
+
+def _not_evacuable_lines(hosts):
+    """One table row per device that cannot leave its host."""
+    lines = ['## Hosts that cannot be evacuated', '']
     blocked_rows = []
     for host in hosts:
         if host['evacuation']['evacuable']:
@@ -126,55 +127,78 @@ def render_markdown(model, matrix_max_hosts=60, title='VFIO live-migration compa
     else:
         lines.append('None: every in-use device has a compatible destination with capacity.')
     lines.append('')
+    return lines
 
-    lines += ['## Compatibility classes', '']
+
+def _offer_text(offer):
+    """One entry of a class profile: type, driver, version and how many."""
+    return '%s%s%s %s' % (
+        md(offer['type']), (' ' + md(offer['driver'])) if offer['driver'] else '',
+        (' v' + md(offer['software_version'])) if offer['software_version'] else '',
+        ('(%d creatable)' % offer['count']) if offer['kind'] == 'mdev_type' else ('\u00d7%d' % offer['count']))
+
+
+def _class_table_lines(classes):
+    """Each compatibility class: its hosts (the first 20) and what it offers."""
     rows = []
-    for c in model['classes']:
+    for c in classes:
         shown = ', '.join(md(n) for n in c['hosts'][:20])
         if len(c['hosts']) > 20:
             shown += ' and %d more' % (len(c['hosts']) - 20)
-        offers = '; '.join(
-            '%s%s%s %s' % (md(p['type']), (' ' + md(p['driver'])) if p['driver'] else '',
-                           (' v' + md(p['software_version'])) if p['software_version'] else '',
-                           ('(%d creatable)' % p['count']) if p['kind'] == 'mdev_type' else ('\u00d7%d' % p['count']))
-            for p in c['profile']) or 'no assignable devices'
-        rows.append([md(c['id']), shown, offers])
-    lines += _table(['Class', 'Hosts', 'Offers'], rows)
-    lines.append('')
+        rows.append([md(c['id']), shown, '; '.join(_offer_text(p) for p in c['profile']) or 'no assignable devices'])
+    return ['## Compatibility classes', ''] + _table(['Class', 'Hosts', 'Offers'], rows) + ['']
 
+
+def _device_row(dev):
+    capable = {True: 'capable', False: 'not capable'}.get(dev['migration_capable'], 'unknown')
+    user = ''
+    if dev['in_use']:
+        user = md(dev['in_use']['vm']) if dev['in_use']['vm'] is not None else 'pid %s' % md(dev['in_use']['pid'])
+    version = md(dev['software_version'])
+    if dev['software_version_source']:
+        version += ' (%s)' % md(dev['software_version_source'])
+    return [md(dev['id']), md(dev['kind']), md(dev['type']), md(dev['driver']), version, capable, user]
+
+
+def _host_section_lines(host):
+    """One host: class, kernel, devices, mdev and SR-IOV capacity, warnings."""
+    lines = ['### %s' % md(host['name']), '',
+             'Class %s, kernel %s, %d devices (%d in use)%s.' % (
+                 md(host['class']), md(host['kernel_release'] or 'unknown'), len(host['devices']),
+                 sum(1 for d in host['devices'] if d['in_use']),
+                 '' if host['evacuation']['evacuable'] else ', **cannot be evacuated**'), '']
+    if host['devices']:
+        lines += _table(['Device', 'Kind', 'Type', 'Driver', 'Version', 'Migration', 'In use by'],
+                        [_device_row(d) for d in host['devices']])
+        lines.append('')
+    if host['capacity']['mdev_types']:
+        lines += _table(['Parent', 'mdev type', 'Name', 'Available'],
+                        [[md(t['parent']), md(t['type']), md(t['name']), md(t['available_instances'])]
+                         for t in host['capacity']['mdev_types']])
+        lines.append('')
+    if host['capacity']['sriov']:
+        lines += _table(['PF', 'Device', 'Driver', 'VFs created / total', 'VFs still possible'],
+                        [[md(v['pf']), md(v['vendor_device']), md(v['driver']),
+                          '%s / %s' % (md(v['numvfs']), md(v['totalvfs'])), md(v['free_vfs'])]
+                         for v in host['capacity']['sriov']])
+        lines.append('')
+    for w in host['warnings']:
+        lines.append('- warning: %s' % md(w))
+    if host['warnings']:
+        lines.append('')
+    return lines
+
+
+def render_markdown(model, matrix_max_hosts=60, title='VFIO live-migration compatibility report'):
+    """Return the Markdown text (str)."""
+    lines = _header_lines(model, title)
+    if len(model['hosts']) <= matrix_max_hosts:
+        lines += _host_matrix_lines(model)
+    else:
+        lines += _class_matrix_lines(model, matrix_max_hosts)
+    lines += _not_evacuable_lines(model['hosts'])
+    lines += _class_table_lines(model['classes'])
     lines += ['## Hosts', '']
-    for host in hosts:
-        lines += ['### %s' % md(host['name']), '',
-                  'Class %s, kernel %s, %d devices (%d in use)%s.' % (
-                      md(host['class']), md(host['kernel_release'] or 'unknown'), len(host['devices']),
-                      sum(1 for d in host['devices'] if d['in_use']),
-                      '' if host['evacuation']['evacuable'] else ', **cannot be evacuated**'), '']
-        if host['devices']:
-            rows = []
-            for d in host['devices']:
-                capable = {True: 'capable', False: 'not capable'}.get(d['migration_capable'], 'unknown')
-                user = ''
-                if d['in_use']:
-                    user = md(d['in_use']['vm']) if d['in_use']['vm'] is not None else 'pid %s' % md(d['in_use']['pid'])
-                version = md(d['software_version'])
-                if d['software_version_source']:
-                    version += ' (%s)' % md(d['software_version_source'])
-                rows.append([md(d['id']), md(d['kind']), md(d['type']), md(d['driver']), version, capable, user])
-            lines += _table(['Device', 'Kind', 'Type', 'Driver', 'Version', 'Migration', 'In use by'], rows)
-            lines.append('')
-        if host['capacity']['mdev_types']:
-            lines += _table(['Parent', 'mdev type', 'Name', 'Available'],
-                            [[md(t['parent']), md(t['type']), md(t['name']), md(t['available_instances'])]
-                             for t in host['capacity']['mdev_types']])
-            lines.append('')
-        if host['capacity']['sriov']:
-            lines += _table(['PF', 'Device', 'Driver', 'VFs created / total', 'VFs still possible'],
-                            [[md(v['pf']), md(v['vendor_device']), md(v['driver']),
-                              '%s / %s' % (md(v['numvfs']), md(v['totalvfs'])), md(v['free_vfs'])]
-                             for v in host['capacity']['sriov']])
-            lines.append('')
-        for w in host['warnings']:
-            lines.append('- warning: %s' % md(w))
-        if host['warnings']:
-            lines.append('')
+    for host in model['hosts']:
+        lines += _host_section_lines(host)
     return '\n'.join(lines).rstrip('\n') + '\n'

@@ -28,11 +28,10 @@ Shape (all lists sorted, so two runs over the same facts give the same model)::
 
 from __future__ import annotations
 
+from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ReportError
+from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import offers_nothing
+
 REPORT_VERSION = 1
-
-
-class ReportError(ValueError):
-    """Raised for input the report cannot be built from; the message names host and field."""
 
 
 def plain(value):
@@ -62,49 +61,40 @@ def _str(value):
     return None if value is None else str(value)
 
 
+def _vendor_device(record):
+    """``vendor:device`` of a record's PCI ids, or None without them."""
+    pci = record.get('pci') or {}
+    return ('%s:%s' % (pci.get('vendor'), pci.get('device'))) if pci.get('vendor') else None
+
+
+def _texts(record, *fields):
+    """``{field: record[field] as str or None}`` for each of ``fields``."""
+    return dict((field, _str(record.get(field))) for field in fields)
+
+
 def _device_entry(dev):
-    pci = dev.get('pci') or {}
     migration = dev.get('migration') or {}
     in_use = dev.get('in_use')
-    return {
-        'id': _str(dev.get('id')),
-        'kind': _str(dev.get('kind')),
-        'device_api': _str(dev.get('device_api')),
-        'type': _str(dev.get('type')),
-        'driver': _str(dev.get('driver')),
-        'parent': _str(dev.get('parent')),
-        'iommu_group': _str(dev.get('iommu_group')),
-        'numa_node': dev.get('numa_node'),
-        'vendor_device': ('%s:%s' % (pci.get('vendor'), pci.get('device'))) if pci.get('vendor') else None,
-        'software_version': _str(dev.get('software_version')),
-        'software_version_source': _str(dev.get('software_version_source')),
-        'migration_capable': migration.get('capable'),
-        'migration_reason': _str(migration.get('reason')),
-        'in_use': None if not in_use else {'pid': in_use.get('pid'), 'vm': _str(in_use.get('vm'))},
-    }
+    entry = _texts(dev, 'id', 'kind', 'device_api', 'type', 'driver', 'parent', 'iommu_group',
+                   'software_version', 'software_version_source')
+    entry.update(numa_node=dev.get('numa_node'), vendor_device=_vendor_device(dev),
+                 migration_capable=migration.get('capable'), migration_reason=_str(migration.get('reason')),
+                 in_use=None if not in_use else {'pid': in_use.get('pid'), 'vm': _str(in_use.get('vm'))})
+    return entry
 
 
 def _mdev_type_entry(entry):
-    pci = entry.get('pci') or {}
-    return {
-        'parent': _str(entry.get('parent')),
-        'type': _str(entry.get('type')),
-        'name': _str(entry.get('name')),
-        'description': _str(entry.get('description')),
-        'device_api': _str(entry.get('device_api')),
-        'available_instances': entry.get('available_instances'),
-        'vendor_device': ('%s:%s' % (pci.get('vendor'), pci.get('device'))) if pci.get('vendor') else None,
-        'software_version': _str(entry.get('software_version')),
-    }
+    out = _texts(entry, 'parent', 'type', 'name', 'description', 'device_api', 'software_version')
+    out.update(available_instances=entry.get('available_instances'), vendor_device=_vendor_device(entry))
+    return out
 
 
 def _sriov_entry(entry):
-    pci = entry.get('pci') or {}
     total, num = entry.get('totalvfs'), entry.get('numvfs')
     return {
         'pf': _str(entry.get('pf')),
         'driver': _str(entry.get('driver')),
-        'vendor_device': ('%s:%s' % (pci.get('vendor'), pci.get('device'))) if pci.get('vendor') else None,
+        'vendor_device': _vendor_device(entry),
         'totalvfs': total,
         'numvfs': num,
         'free_vfs': (total - num) if isinstance(total, int) and isinstance(num, int) else None,
@@ -198,6 +188,76 @@ class PairIndex(object):
                     yield self.get(source, destination)
 
 
+def _host_entries(facts_by_host, classes, evacuation):
+    """The hosts of the model, sorted by name, each with its class and evacuation verdict."""
+    names = sorted(facts_by_host)
+    hosts = [host_entry(name, facts_by_host[name]) for name in names]
+    class_of = {}
+    for cid, members in classes.items():
+        for member in members:
+            class_of[member] = cid
+    missing = [name for name in names if name not in class_of]
+    if missing:
+        raise ReportError('the engine put no class on host(s) %s' % ', '.join(missing))
+    for host in hosts:
+        host['class'] = class_of[host['name']]
+        if evacuation and host['name'] in evacuation:
+            host['evacuation'] = evacuation[host['name']]
+    return hosts
+
+
+def _class_entries(classes, class_verdicts, hosts):
+    """``(classes, class_matrix)`` of the model, classes ordered by their first host's name."""
+    by_name = dict((h['name'], h) for h in hosts)
+    ordered = sorted(classes, key=lambda c: (sorted(classes[c])[0] if classes[c] else '', c))
+    class_list = [{'id': cid, 'hosts': sorted(classes[cid]),
+                   'profile': class_profile(by_name[sorted(classes[cid])[0]]) if classes[cid] else []}
+                  for cid in ordered]
+    class_matrix = []
+    for src in ordered:
+        for dst in ordered:
+            verdict = class_verdicts.get((src, dst))
+            if verdict is None:
+                continue
+            class_matrix.append(_verdict_entry(verdict, source=src, destination=dst))
+    return class_list, class_matrix
+
+
+def _expanded_pairs(model, pair_verdicts):
+    """Every directed host pair, from its class pair unless ``pair_verdicts`` overrides it."""
+    pairs = []
+    for pair in PairIndex(model):
+        override = (pair_verdicts or {}).get((pair['source'], pair['destination']))
+        if override is not None:
+            pair = _verdict_entry(override, source=pair['source'], destination=pair['destination'])
+        pairs.append(pair)
+    return pairs
+
+
+def _compatible_pair_count(class_list, class_matrix):
+    """Compatible directed host pairs, counted without building them: a class pair stands for
+    |source| x |destination| host pairs, less the host itself when both classes are the same."""
+    size = dict((c['id'], len(c['hosts'])) for c in class_list)
+    return sum(size[c['source']] * (size[c['destination']] - (c['source'] == c['destination']))
+               for c in class_matrix if c['compatible'])
+
+
+def _summary(hosts, class_list, compatible, hosts_without_facts):
+    total = len(hosts) * (len(hosts) - 1)
+    devices = [d for h in hosts for d in h['devices']]
+    return {
+        'hosts': len(hosts),
+        'hosts_without_facts': sorted(str(n) for n in hosts_without_facts or []),
+        'classes': len(class_list),
+        'pairs': total,
+        'compatible_pairs': compatible,
+        'incompatible_pairs': total - compatible,
+        'devices': len(devices),
+        'devices_in_use': sum(1 for d in devices if d['in_use']),
+        'hosts_not_evacuable': [h['name'] for h in hosts if not h['evacuation']['evacuable']],
+    }
+
+
 def build_model(facts_by_host, classes, class_verdicts, pair_verdicts=None, evacuation=None,
                 hosts_without_facts=None, facts_source='gathered', generated_at=None, rules=None,
                 pair_details_max_hosts=200):
@@ -213,33 +273,8 @@ def build_model(facts_by_host, classes, class_verdicts, pair_verdicts=None, evac
     :param evacuation: optional ``{host: {'evacuable': bool, 'destinations': [host],
         'blocked': [{'device', 'vm', 'type', 'reasons'}]}}``.
     """
-    names = sorted(facts_by_host)
-    hosts = [host_entry(name, facts_by_host[name]) for name in names]
-    class_of = {}
-    for cid, members in classes.items():
-        for member in members:
-            class_of[member] = cid
-    missing = [name for name in names if name not in class_of]
-    if missing:
-        raise ReportError('the engine put no class on host(s) %s' % ', '.join(missing))
-    for host in hosts:
-        host['class'] = class_of[host['name']]
-        if evacuation and host['name'] in evacuation:
-            host['evacuation'] = evacuation[host['name']]
-    by_name = dict((h['name'], h) for h in hosts)
-
-    ordered = sorted(classes, key=lambda c: (sorted(classes[c])[0] if classes[c] else '', c))
-    class_list = [{'id': cid, 'hosts': sorted(classes[cid]),
-                   'profile': class_profile(by_name[sorted(classes[cid])[0]]) if classes[cid] else []}
-                  for cid in ordered]
-    class_matrix = []
-    for src in ordered:
-        for dst in ordered:
-            verdict = class_verdicts.get((src, dst))
-            if verdict is None:
-                continue
-            class_matrix.append(_verdict_entry(verdict, source=src, destination=dst))
-
+    hosts = _host_entries(facts_by_host, classes, evacuation)
+    class_list, class_matrix = _class_entries(classes, class_verdicts, hosts)
     model = {
         'report_version': REPORT_VERSION,
         'generated_at': generated_at,
@@ -251,36 +286,13 @@ def build_model(facts_by_host, classes, class_verdicts, pair_verdicts=None, evac
         'pairs': None,
         'pairs_expanded': False,
     }
-    total = len(names) * (len(names) - 1)
-    expand = len(names) <= pair_details_max_hosts
-    if expand or pair_verdicts:
-        pairs = []
-        for pair in PairIndex(model):
-            override = (pair_verdicts or {}).get((pair['source'], pair['destination']))
-            if override is not None:
-                pair = _verdict_entry(override, source=pair['source'], destination=pair['destination'])
-            pairs.append(pair)
-        compatible = sum(1 for p in pairs if p['compatible'])
-        model['pairs'] = pairs
+    if len(hosts) <= pair_details_max_hosts or pair_verdicts:
+        model['pairs'] = _expanded_pairs(model, pair_verdicts)
         model['pairs_expanded'] = True
+        compatible = sum(1 for p in model['pairs'] if p['compatible'])
     else:
-        # n^2 pairs without building them: a class pair stands for |source| x |destination|
-        # host pairs, less the host itself when both classes are the same.
-        size = dict((c['id'], len(c['hosts'])) for c in class_list)
-        compatible = sum(size[c['source']] * (size[c['destination']] - (c['source'] == c['destination']))
-                         for c in class_matrix if c['compatible'])
-    devices = [d for h in hosts for d in h['devices']]
-    model['summary'] = {
-        'hosts': len(names),
-        'hosts_without_facts': sorted(str(n) for n in hosts_without_facts or []),
-        'classes': len(class_list),
-        'pairs': total,
-        'compatible_pairs': compatible,
-        'incompatible_pairs': total - compatible,
-        'devices': len(devices),
-        'devices_in_use': sum(1 for d in devices if d['in_use']),
-        'hosts_not_evacuable': [h['name'] for h in hosts if not h['evacuation']['evacuable']],
-    }
+        compatible = _compatible_pair_count(class_list, class_matrix)
+    model['summary'] = _summary(hosts, class_list, compatible, hosts_without_facts)
     return model
 
 
@@ -376,6 +388,52 @@ def _plan_reason(reason):
     return '%s: %s' % (where, reason.get('message')) if where else str(reason.get('message'))
 
 
+def _reasons_most_actionable_first(vm):
+    """The reasons of a blocked VM: compatible hosts that are full first, hosts offering nothing last."""
+    return sorted(vm.get('reasons') or [], key=lambda r: (
+        2 if offers_nothing(r) else int(r.get('rule') != 'capacity')))
+
+
+def _blocked_by_plan(blocked_vms, devices, max_reasons):
+    """``[((type, driver), reasons)]`` for each device of the plan's blocked VMs on one host
+    (``devices``: that host's devices in use by id), at most ``max_reasons`` reasons each."""
+    stuck = []
+    for vm in blocked_vms:
+        lines = []
+        for reason in _reasons_most_actionable_first(vm):
+            line = _plan_reason(reason)
+            if line not in lines:
+                lines.append(line)
+        if len(lines) > max_reasons:
+            lines = lines[:max_reasons] + ['and %d more reason(s)' % (len(lines) - max_reasons)]
+        for dev_id in vm.get('devices') or []:
+            dev = devices.get(str(dev_id)) or {}
+            stuck.append(((dev.get('type'), dev.get('driver')), lines))
+    return stuck
+
+
+def _blocked_by_verdicts(row, in_use):
+    """``[((type, driver), reasons)]`` for every device in ``in_use``, with the reasons of
+    every class verdict in ``row`` (used without a plan)."""
+    lines = []
+    for dummy, verdict in row:
+        lines.extend(r for r in verdict['reasons'] if r not in lines)
+    return [((d.get('type'), d.get('driver')), lines or ['no other host in the report']) for d in in_use]
+
+
+def _blocked_devices(in_use, stuck):
+    """The devices of one host (``in_use``) that match, by type and driver, the ones of ``stuck``."""
+    blocked, left = [], list(stuck)
+    for dev in in_use:
+        key = (dev.get('type'), dev.get('driver'))
+        match = [item for item in left if item[0] == key]
+        if match:
+            left.remove(match[0])
+            blocked.append({'device': _str(dev.get('id')), 'vm': _str(dev['in_use'].get('vm')),
+                            'type': _str(dev.get('type')), 'reasons': list(match[0][1])})
+    return blocked
+
+
 def evacuation_view(facts_by_host, classes, class_verdicts, plan=None, max_reasons=3):
     """Per host: can every device in use leave it, and what cannot.
 
@@ -406,38 +464,13 @@ def evacuation_view(facts_by_host, classes, class_verdicts, plan=None, max_reaso
         in_use = dict((h, sorted((d for d in facts_by_host[h].get('devices') or [] if d.get('in_use')),
                                  key=lambda d: str(d.get('id')))) for h in members)
         stuck = []   # [((type, driver), reasons)] of the first host's blocked devices
-        if not good and in_use[members[0]]:
+        if not good and in_use[members[0]] and plan is not None:
             first = dict((str(d.get('id')), d) for d in in_use[members[0]])
-            if plan is not None:
-                for vm in plan(members[0]).get('blocked') or []:
-                    # compatible hosts that are full first (the most actionable), hosts offering nothing last
-                    reasons = sorted(vm.get('reasons') or [], key=lambda r: (
-                        2 if 'offers no free device' in str(r.get('message')) else int(r.get('rule') != 'capacity')))
-                    lines = []
-                    for reason in reasons:
-                        line = _plan_reason(reason)
-                        if line not in lines:
-                            lines.append(line)
-                    if len(lines) > max_reasons:
-                        lines = lines[:max_reasons] + ['and %d more reason(s)' % (len(lines) - max_reasons)]
-                    for dev_id in vm.get('devices') or []:
-                        dev = first.get(str(dev_id)) or {}
-                        stuck.append(((dev.get('type'), dev.get('driver')), lines))
-            else:
-                lines = []
-                for dummy, verdict in row:
-                    lines.extend(r for r in verdict['reasons'] if r not in lines)
-                stuck = [((d.get('type'), d.get('driver')), lines or ['no other host in the report'])
-                         for d in in_use[members[0]]]
+            stuck = _blocked_by_plan(plan(members[0]).get('blocked') or [], first, max_reasons)
+        elif not good and in_use[members[0]]:
+            stuck = _blocked_by_verdicts(row, in_use[members[0]])
         for host in members:
-            blocked, left = [], list(stuck)
-            for dev in in_use[host]:
-                key = (dev.get('type'), dev.get('driver'))
-                match = [item for item in left if item[0] == key]
-                if match:
-                    left.remove(match[0])
-                    blocked.append({'device': _str(dev.get('id')), 'vm': _str(dev['in_use'].get('vm')),
-                                    'type': _str(dev.get('type')), 'reasons': list(match[0][1])})
+            blocked = _blocked_devices(in_use[host], stuck)
             result[host] = {'evacuable': not blocked, 'single_host': bool(good), 'destinations': destinations,
                             'destination_classes': good, 'blocked': blocked}
     return result

@@ -53,7 +53,7 @@ except ImportError:  # pragma: no cover - ansible-core needs PyYAML
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import RuleError
 from ansible_collections.vfio.migration.plugins.plugin_utils._operators import (
     OPERATORS, PARAMETERS, SIDED)
-from ansible_collections.vfio.migration.plugins.plugin_utils import _versions
+from ansible_collections.vfio.migration.plugins.plugin_utils import _version_compare
 
 __all__ = ['Rule', 'RuleSet', 'load_rule_set', 'shipped_rules_dir', 'parse_rule_file']
 
@@ -122,7 +122,7 @@ class Rule(object):
                        for k, v in sorted((raw.get('match') or {}).items())]
         self._explain = _compile(raw['explain']) if raw.get('explain') else None
         if self.operator == 'specifier':
-            self.params['_spec'] = _versions.check_specifier(raw['spec'])
+            self.params['_spec'] = _version_compare.check_specifier(raw['spec'])
         if self.operator == 'not_mixed':
             index = {}
             for group, members in raw['groups'].items():
@@ -194,6 +194,30 @@ class Rule(object):
         """The rule as plain data (for documentation and reports)."""
         return dict((k, v) for k, v in self.raw.items())
 
+    def fields_read(self):
+        """``(paths, whole)``: the record field paths this rule reads (tuples such as
+        ``('pci', 'device')``, from its ``select``, ``when`` and ``match``) and whether it also
+        reads a record whole (``@``, ``source`` itself) in a way no path list can stand for."""
+        paths, whole = set(), False
+        for compiled in (self._sel_src, self._sel_dst):
+            if compiled is not None:
+                found = []
+                whole = not _paths_read(compiled.parsed, found) or whole
+                paths.update(found)
+        in_context = [self._when] if self._when is not None else []
+        in_context.extend(compiled for compiled, _allowed in self._match)
+        for compiled in in_context:
+            found = []
+            whole = not _paths_read(compiled.parsed, found) or whole
+            for chain in found:
+                if chain[0] not in ('source', 'destination'):
+                    continue
+                if len(chain) > 1:
+                    paths.add(chain[1:])
+                else:
+                    whole = True
+        return paths, whole
+
 
 class _Chain(object):
     """A JMESPath that is a plain field chain (``pci.device``), evaluated without the interpreter."""
@@ -225,6 +249,37 @@ def _chain_of(node):
             parts.extend(sub)
         return tuple(parts)
     return None
+
+
+def _paths_read(node, out, relative=False):
+    """Collect in ``out`` the field chains a JMESPath AST reads from its input; False when it
+    reads the input (``@``) whole. ``relative``: ``node`` reads the elements of a projection."""
+    ntype = node.get('type')
+    chain = _chain_of(node)
+    if chain is not None:
+        if not relative:
+            out.append(chain)
+        return True
+    if ntype == 'current':
+        return relative
+    if ntype in ('projection', 'filter_projection', 'value_projection', 'index_expression', 'flatten'):
+        children = node.get('children', [])
+        if children:
+            left = _chain_of(children[0])
+            if left is not None:
+                if not relative:
+                    out.append(left)
+                return True
+            if not _paths_read(children[0], out, relative):
+                return False
+        for child in children[1:]:
+            _paths_read(child, out, True)
+        return True
+    ok = True
+    for child in node.get('children', []):
+        if isinstance(child, dict):
+            ok = _paths_read(child, out, relative) and ok
+    return ok
 
 
 _COMPILED = {}
@@ -259,17 +314,7 @@ class RuleSet(object):
 
 
 def _validate_rule(raw, origin, index):
-    label = raw.get('name') if isinstance(raw, Mapping) else None
-    if not isinstance(raw, Mapping):
-        raise RuleError(origin, None, 'rules[%d] is not a mapping' % index)
-    if not isinstance(label, str) or not label:
-        raise RuleError(origin, None, 'rules[%d] has no name' % index)
-    if not _NAME.match(label):
-        raise RuleError(origin, label, 'the name may only use letters, digits, "_", ".", ":" and "-"')
-    unknown = sorted(set(raw) - _KNOWN_KEYS)
-    if unknown:
-        raise RuleError(origin, label, 'unknown key(s) %s (known: %s)'
-                        % (', '.join(unknown), ', '.join(sorted(_KNOWN_KEYS))))
+    label = _rule_label(raw, origin, index)
     if raw.get('enabled', True) is False and set(raw) <= set(('name', 'enabled')):
         return  # a switch-off entry
     if 'enabled' in raw and not isinstance(raw['enabled'], bool):
@@ -281,10 +326,42 @@ def _validate_rule(raw, origin, index):
     if operator not in OPERATORS:
         raise RuleError(origin, label, 'unknown operator %r (known: %s)'
                         % (operator, ', '.join(sorted(OPERATORS))))
+    for where, expr in _expressions(raw, origin, label):
+        if not isinstance(expr, str) or not expr.strip():
+            raise RuleError(origin, label, '%s must be a JMESPath expression (a string)' % where)
+        try:
+            _compile(expr)
+        except JMESPathError as exc:
+            raise RuleError(origin, label, '%s %r is not valid JMESPath: %s' % (where, expr, exc))
+    if raw.get('missing', 'skip') not in ('skip', 'fail'):
+        raise RuleError(origin, label, "'missing' must be skip or fail, not %r" % (raw.get('missing'),))
+    if 'stop' in raw and not isinstance(raw['stop'], bool):
+        raise RuleError(origin, label, "'stop' must be true or false")
+    _check_parameters(raw, origin, label, operator)
+    _check_message(raw, origin, label)
+
+
+def _rule_label(raw, origin, index):
+    """The name of rule ``raw`` (``rules[index]`` of ``origin``), checked with its keys."""
+    label = raw.get('name') if isinstance(raw, Mapping) else None
+    if not isinstance(raw, Mapping):
+        raise RuleError(origin, None, 'rules[%d] is not a mapping' % index)
+    if not isinstance(label, str) or not label:
+        raise RuleError(origin, None, 'rules[%d] has no name' % index)
+    if not _NAME.match(label):
+        raise RuleError(origin, label, 'the name may only use letters, digits, "_", ".", ":" and "-"')
+    unknown = sorted(set(raw) - _KNOWN_KEYS)
+    if unknown:
+        raise RuleError(origin, label, 'unknown key(s) %s (known: %s)'
+                        % (', '.join(unknown), ', '.join(sorted(_KNOWN_KEYS))))
+    return label
+
+
+def _expressions(raw, origin, label):
+    """``[(where, JMESPath)]`` of the rule's ``select``, ``when``, ``explain`` and ``match`` keys."""
     select = raw.get('select')
-    if operator != 'ignore':
-        if select is None:
-            raise RuleError(origin, label, "missing 'select' (a JMESPath, or {source: .., destination: ..})")
+    if raw['operator'] != 'ignore' and select is None:
+        raise RuleError(origin, label, "missing 'select' (a JMESPath, or {source: .., destination: ..})")
     exprs = []
     if isinstance(select, Mapping):
         if set(select) != set(('source', 'destination')):
@@ -303,17 +380,11 @@ def _validate_rule(raw, origin, index):
             raise RuleError(origin, label, "'match' must be a mapping of JMESPath -> value or list of values")
         for key in match:
             exprs.append(('match key', key))
-    for where, expr in exprs:
-        if not isinstance(expr, str) or not expr.strip():
-            raise RuleError(origin, label, '%s must be a JMESPath expression (a string)' % where)
-        try:
-            _compile(expr)
-        except JMESPathError as exc:
-            raise RuleError(origin, label, '%s %r is not valid JMESPath: %s' % (where, expr, exc))
-    if raw.get('missing', 'skip') not in ('skip', 'fail'):
-        raise RuleError(origin, label, "'missing' must be skip or fail, not %r" % (raw.get('missing'),))
-    if 'stop' in raw and not isinstance(raw['stop'], bool):
-        raise RuleError(origin, label, "'stop' must be true or false")
+    return exprs
+
+
+def _check_parameters(raw, origin, label, operator):
+    """The operator's parameters: present, and of the shape it takes."""
     for param in PARAMETERS.get(operator, ()):
         if param not in raw:
             raise RuleError(origin, label, 'operator %r needs %r' % (operator, param))
@@ -326,22 +397,30 @@ def _validate_rule(raw, origin, index):
         raise RuleError(origin, label, "'values' must be a list")
     if operator == 'specifier':
         try:
-            _versions.check_specifier(raw['spec'])
+            _version_compare.check_specifier(raw['spec'])
         except (ValueError, TypeError) as exc:
             raise RuleError(origin, label, "'spec': %s" % exc)
     if operator == 'not_mixed':
-        groups = raw['groups']
-        if not isinstance(groups, Mapping) or not groups:
-            raise RuleError(origin, label, "'groups' must be a non-empty mapping of group name -> list of values")
-        seen = {}
-        for group, members in groups.items():
-            if not isinstance(members, list) or not members:
-                raise RuleError(origin, label, 'group %r must be a non-empty list' % (group,))
-            for member in members:
-                key = str(member).lower()
-                if key in seen and seen[key] != group:
-                    raise RuleError(origin, label, 'value %r is in both groups %r and %r' % (member, seen[key], group))
-                seen[key] = group
+        _check_groups(raw['groups'], origin, label)
+
+
+def _check_groups(groups, origin, label):
+    """``not_mixed``'s ``groups``: group name -> non-empty list, no value in two groups."""
+    if not isinstance(groups, Mapping) or not groups:
+        raise RuleError(origin, label, "'groups' must be a non-empty mapping of group name -> list of values")
+    seen = {}
+    for group, members in groups.items():
+        if not isinstance(members, list) or not members:
+            raise RuleError(origin, label, 'group %r must be a non-empty list' % (group,))
+        for member in members:
+            key = str(member).lower()
+            if key in seen and seen[key] != group:
+                raise RuleError(origin, label, 'value %r is in both groups %r and %r' % (member, seen[key], group))
+            seen[key] = group
+
+
+def _check_message(raw, origin, label):
+    """The ``message`` template uses known placeholders only."""
     try:
         names = [name for _text, name, _spec, _conv in string.Formatter().parse(raw['message']) if name is not None]
     except ValueError as exc:

@@ -73,16 +73,16 @@ def test_migration_plan_and_upgrade_order_filters():
     facts = {'a': host(dev('g0', vm='web', **Q1)), 'b': host(offer('0000:3b:00.0', T4, 'nvidia-230', 1))}
     result = plan(facts, drain=['a'])
     assert result['feasible'] and result['waves'][0]['moves'][0]['destination'] == 'b'
-    with pytest.raises(AnsibleFilterError, match='vfio.migration.migration_plan: drain must list the hosts to empty'):
+    with pytest.raises(AnsibleFilterError, match='vfio.migration.migration_plan: drain is required'):
         plan(facts)
     result = order(facts, {'hosts': ['a'], 'versions': {'nvidia': '550.54.16'}})
     assert result['order'] == ['a']
-    with pytest.raises(AnsibleFilterError, match='vfio.migration.upgrade_order: targets must be a mapping'):
+    with pytest.raises(AnsibleFilterError, match='vfio.migration.upgrade_order: targets is required'):
         order(facts)
 
 
 def test_plain_turns_string_subclasses_into_exact_str():
-    from ansible_collections.vfio.migration.plugins.plugin_utils._filters import plain
+    from ansible_collections.vfio.migration.plugins.plugin_utils._gateway import plain
 
     class Unsafe(str):
         def __str__(self):  # pylint: disable=invalid-str-returned  # like AnsibleUnsafeText on 2.16

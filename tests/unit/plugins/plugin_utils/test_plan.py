@@ -12,10 +12,11 @@ import random
 import pytest
 
 from ansible_collections.vfio.migration.tests.unit.engine_hosts import CX6DX_PF, CX6DX_VF, T4, dev, host, offer, pf
-from ansible_collections.vfio.migration.plugins.plugin_utils._check import Engine
+from ansible_collections.vfio.migration.plugins.plugin_utils._engine import Engine
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError
 from ansible_collections.vfio.migration.plugins.plugin_utils._placement import place
-from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan, upgrade_order
+from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan
+from ansible_collections.vfio.migration.plugins.plugin_utils._upgrade_order import upgrade_order
 
 Q1 = dict(board=T4, type='nvidia-230')
 OLD, NEW = '6.1.0-18-amd64', '6.8.0-45-generic'

@@ -140,3 +140,17 @@ def test_operators_one_by_one():
     assert not run({'operator': 'equal', 'missing': 'fail'}, 'x', None)
     assert run({'operator': 'equal'}, 'x', None)
     assert T4
+
+
+def test_fields_read_lists_the_record_paths_of_select_when_and_match():
+    rule = dict(GOOD, name='paths', select={'source': 'pci.device', 'destination': 'attributes.matrix'},
+                when="source.attributes.subchannel_type == 'io'", match={'destination.kind': 'mdev'})
+    paths, whole = load_rule_set({'defaults': False, 'rules': [rule]}).by_name['paths'].fields_read()
+    assert sorted(paths) == [('attributes', 'matrix'), ('attributes', 'subchannel_type'), ('kind',), ('pci', 'device')]
+    assert whole is False
+
+
+@pytest.mark.parametrize('extra', [{'select': '@'}, {'when': 'source'}, {'match': {'length(destination)': 7}}])
+def test_fields_read_says_when_a_rule_reads_a_record_whole(extra):
+    rule = dict(GOOD, name='whole', **extra)
+    assert load_rule_set({'defaults': False, 'rules': [rule]}).by_name['whole'].fields_read()[1] is True

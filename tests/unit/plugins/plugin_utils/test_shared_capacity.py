@@ -14,7 +14,8 @@ from fractions import Fraction
 from ansible_collections.vfio.migration.tests.unit.engine_hosts import A100, T4, dev, host, offer
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import migration_check
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix
-from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan, upgrade_order
+from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan
+from ansible_collections.vfio.migration.plugins.plugin_utils._upgrade_order import upgrade_order
 
 GPU0, GPU1 = '0000:3b:00.0', '0000:3c:00.0'
 

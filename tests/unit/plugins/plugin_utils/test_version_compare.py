@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vfio.migration.plugins.plugin_utils import _versions as v
+from ansible_collections.vfio.migration.plugins.plugin_utils import _version_compare as v
 
 
 @pytest.mark.parametrize('source, destination, expected', [

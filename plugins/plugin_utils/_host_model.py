@@ -50,11 +50,6 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
-try:
-    import jmespath  # noqa: F401  pylint: disable=unused-import
-except ImportError:  # pragma: no cover
-    pass
-
 from ansible_collections.vfio.migration.plugins.plugin_utils._schema import validate_facts
 
 try:
@@ -62,8 +57,8 @@ try:
 except ImportError:  # pragma: no cover - the module side ships it
     _fingerprint = None
 
-__all__ = ['Demand', 'Pool', 'Share', 'Spent', 'HostModel', 'RecordKeyer', 'build_host', 'vm_label', 'offer_signature',
-           'share_state', 'shared_left', 'signature_of', 'usable']
+__all__ = ['Demand', 'Pool', 'Share', 'Spent', 'HostModel', 'RecordKeyer', 'build_host', 'demand_of', 'vm_label',
+           'fingerprint_of', 'offer_signature', 'share_state', 'shared_left', 'signature_of', 'usable']
 
 # Sub-records the profile (and so the fingerprint) covers.
 _COVERED = frozenset((
@@ -99,59 +94,6 @@ def fingerprint_of(record):
     return _fingerprint(record)
 
 
-def _chains(node, out, relative=False):
-    """Collect the field paths a JMESPath AST reads; returns False when it reads ``@`` whole."""
-    ntype = node.get('type')
-    chain = _chain(node)
-    if chain is not None:
-        if not relative:
-            out.append(chain)
-        return True
-    if ntype == 'current':
-        return relative
-    if ntype in ('projection', 'filter_projection', 'value_projection', 'index_expression', 'flatten'):
-        children = node.get('children', [])
-        if children:
-            left = _chain(children[0])
-            if left is not None:
-                if not relative:
-                    out.append(left)
-                return True
-            if not _chains(children[0], out, relative):
-                return False
-        for child in children[1:]:
-            _chains(child, out, True)
-        return True
-    ok = True
-    for child in node.get('children', []):
-        if isinstance(child, dict):
-            ok = _chains(child, out, relative) and ok
-    return ok
-
-
-def _chain(node):
-    if node.get('type') == 'field':
-        return (node['value'],)
-    if node.get('type') == 'subexpression':
-        parts = []
-        for child in node['children']:
-            sub = _chain(child)
-            if sub is None:
-                return None
-            parts.extend(sub)
-        return tuple(parts)
-    return None
-
-
-def _get(record, path):
-    value = record
-    for part in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
 def _freeze(value):
     if isinstance(value, dict):
         return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
@@ -161,40 +103,20 @@ def _freeze(value):
 
 
 class RecordKeyer(object):
-    """Keys records for verdict caching: fingerprint + the extra fields the rules read.
+    """Keys records for verdict caching: fingerprint + the extra fields the rules read
+    (each rule says which: :meth:`_rules.Rule.fields_read`).
 
     If some rule reads a record in a way that cannot be reduced to field paths (``@``),
     every record gets a key of its own (correct, only slower).
     """
 
     def __init__(self, rule_set):
-        self.extra = []
         self.opaque = False
         paths = set()
         for rule in rule_set:
-            exprs = []
-            for attr in ('_sel_src', '_sel_dst'):
-                compiled = getattr(rule, attr)
-                if compiled is not None:
-                    exprs.append((compiled.parsed, False))
-            if rule._when is not None:
-                exprs.append((rule._when.parsed, True))
-            for compiled, _allowed in rule._match:
-                exprs.append((compiled.parsed, True))
-            for parsed, in_context in exprs:
-                found = []
-                if not _chains(parsed, found):
-                    self.opaque = True
-                for chain in found:
-                    if in_context:
-                        if chain[0] in ('source', 'destination') and len(chain) > 1:
-                            paths.add(chain[1:])
-                        elif chain[0] not in ('source', 'destination'):
-                            continue
-                        else:
-                            self.opaque = True
-                    else:
-                        paths.add(chain)
+            read, whole = rule.fields_read()
+            paths.update(read)
+            self.opaque = self.opaque or whole
         self.extra = sorted(p for p in paths if p not in _COVERED)
         self._serial = 0
 
@@ -382,6 +304,11 @@ def _vm_key(device):
     return 'device:' + device['id']
 
 
+def demand_of(device, keyer):
+    """The :class:`Demand` of ``device`` (a device record), keyed by ``keyer``."""
+    return Demand(device, keyer.key(device), vm_label(device), _vm_key(device))
+
+
 class HostModel(object):
     """A host as the engine sees it (see the module docstring)."""
 
@@ -423,8 +350,8 @@ class HostModel(object):
     def demand_signature(self):
         """Hashable: the VMs' device keys (VM grouping kept, names dropped)."""
         if self._demand_sig is None:
-            self._demand_sig = tuple(sorted(tuple(sorted((d.key for d in group), key=repr))
-                                            for group in self.vms.values()))
+            self._demand_sig = tuple(sorted((tuple(sorted((d.key for d in group), key=repr))
+                                             for group in self.vms.values()), key=repr))
         return self._demand_sig
 
     def offer_signature(self):
@@ -442,8 +369,9 @@ def _new_vf_record(entry, siblings, kernel_release):
     vendor = pci.get('vendor')
     if siblings:
         base = siblings[0]
+        # a new VF is a copy of its enabled sibling: same function, same config space layout
         keep = ('kind', 'device_api', 'type', 'driver', 'pci', 'software_version', 'software_version_source',
-                'migration', 'attributes')
+                'migration', 'attributes', 'config_space')
         record = dict((k, base.get(k)) for k in keep)
         record['fingerprint'] = base.get('fingerprint')
     else:
@@ -544,8 +472,8 @@ def build_host(name, facts, keyer, validate=True):
     for device in facts.get('devices') or ():
         model.devices[device['id']] = device
         if device.get('in_use'):
-            vm_key = _vm_key(device)
-            model.vms.setdefault(vm_key, []).append(Demand(device, key(device), vm_label(device), vm_key))
+            demand = demand_of(device, keyer)
+            model.vms.setdefault(demand.vm_key, []).append(demand)
         else:
             model.pools.append(Pool(device['id'], 'device', device, key(device), 1, device['id'], 'use'))
     by_type_parent = {}

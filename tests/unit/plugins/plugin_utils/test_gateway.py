@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the vfio.migration collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The filter gateway: arguments checked against the filter's own DOCUMENTATION, one error style."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.vfio.migration.plugins.plugin_utils import _gateway as gateway
+from ansible_collections.vfio.migration.plugins.plugin_utils._errors import (
+    EngineError, PreflightInputError, ReportError, VfioError)
+
+DOC = r"""
+name: demo
+short_description: a filter for the test
+extends_documentation_fragment:
+  - vfio.migration._rules
+positional: _input, other
+options:
+  _input:
+    description: x
+    type: dict
+    required: true
+  other:
+    description: x
+    type: int
+  names:
+    description: x
+    type: list
+    elements: str
+  flag:
+    description: x
+    type: bool
+  colour:
+    description: x
+    type: str
+    choices: [red, green]
+  facts:
+    description: x
+    type: dict
+"""
+
+
+def echo(*args, **kwargs):
+    return args, kwargs
+
+
+@pytest.fixture
+def demo():
+    return gateway.Gateway('demo', DOC, kinds={'facts': gateway.FACTS})
+
+
+def test_documentation_is_read_with_its_fragments():
+    options, positional = gateway.read_documentation(DOC)
+    assert positional == ['_input', 'other']
+    assert options['rules']['type'] == 'raw'        # from the vfio.migration._rules fragment
+    assert options['names'] == {'description': 'x', 'type': 'list', 'elements': 'str'}
+
+
+def test_good_arguments_reach_the_function_as_plain_values(demo):
+    args, kwargs = demo.run(echo, {'a': (1, 2)}, 3, names='one', flag=True, colour='red', rules=None)
+    assert list(args) == [{'a': [1, 2]}, 3]
+    assert kwargs == {'names': ['one'], 'flag': True, 'colour': 'red', 'rules': None}
+
+
+def test_every_problem_is_listed_in_one_error(demo):
+    with pytest.raises(AnsibleFilterError) as info:
+        demo.run(echo, ['not', 'a', 'dict'], True, names=['a', 2], flag='yes', colour='blue')
+    assert str(info.value) == (
+        "vfio.migration.demo: the input must be a dict, got list; colour must be one of red, green, got 'blue'; "
+        "flag must be true or false, got str; names must be a list of strings, got int at index 1; "
+        "other must be an integer, got bool")
+
+
+def test_required_and_positional_count(demo):
+    with pytest.raises(AnsibleFilterError, match=r'^vfio.migration.demo: the input is required$'):
+        demo.run(echo, None)
+    with pytest.raises(AnsibleFilterError, match=r'takes 2 positional argument\(s\) \(_input, other\), got 3'):
+        demo.run(echo, {}, 1, 2)
+
+
+def test_kind_arguments_go_to_their_check(demo, monkeypatch):
+    assert demo.run(echo, {}, facts='not checked by type')[1] == {'facts': 'not checked by type'}
+    monkeypatch.setitem(gateway.KIND_CHECKS, gateway.FACTS, lambda name, value: ['%s: bad facts' % name])
+    with pytest.raises(AnsibleFilterError, match='^vfio.migration.demo: facts: bad facts$'):
+        demo.run(echo, {}, facts={})
+
+
+def test_lazy_arguments_are_neither_copied_nor_checked():
+    lazy = gateway.Gateway('demo', DOC, kinds={'_input': gateway.LAZY})
+    value = ('a tuple', 'stays')
+    assert lazy.run(echo, value)[0][0] is value
+
+
+@pytest.mark.parametrize('error', [EngineError('e'), ReportError('e'), PreflightInputError('e')])
+def test_every_error_of_the_collection_has_one_base_and_one_prefix(demo, error):
+    assert isinstance(error, VfioError)
+
+    def fail(*args, **kwargs):
+        raise error
+    with pytest.raises(AnsibleFilterError, match='^vfio.migration.demo: e$'):
+        demo.run(fail, {})
+
+
+def test_unexpected_errors_and_deep_input_are_filter_errors_too(demo):
+    def boom(*args, **kwargs):
+        raise KeyError('k')
+
+    def deep(*args, **kwargs):
+        raise RecursionError()
+    with pytest.raises(AnsibleFilterError, match="^vfio.migration.demo: unexpected KeyError: 'k'$"):
+        demo.run(boom, {})
+    with pytest.raises(AnsibleFilterError, match='^vfio.migration.demo: the input is nested too deeply$'):
+        demo.run(deep, {})
+
+
+def test_every_filter_of_the_collection_has_a_gateway_matching_its_documentation():
+    import importlib
+    import os
+    import inspect
+    directory = os.path.join(os.path.dirname(gateway.__file__), '..', 'filter')
+    names = sorted(f[:-3] for f in os.listdir(directory) if f.endswith('.py') and not f.startswith('_'))
+    assert len(names) >= 14
+    for name in names:
+        module = importlib.import_module('ansible_collections.vfio.migration.plugins.filter.' + name)
+        assert module._GATEWAY.name == name  # pylint: disable=protected-access
+        options, positional = module._GATEWAY.options  # pylint: disable=protected-access
+        parameters = list(inspect.signature(module.FilterModule().filters()[name]).parameters)
+        # the Python parameters are the positional options, then the other options
+        assert len(parameters) == len(options), name
+        assert set(positional) <= set(options), name
