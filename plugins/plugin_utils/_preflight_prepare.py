@@ -62,7 +62,9 @@ def _placements(moves):
         placements = move.get('placements', move.get('devices'))
         if not isinstance(placements, list) or not all(isinstance(p, dict) for p in placements):
             raise PreflightInputError("%s: expected 'placements' or 'devices', a list of placements" % where)
-        out.extend((move.get('source'), move['destination'], p) for p in placements)
+        # a plan's move names its VM once, for all its devices
+        out.extend((move.get('source'), move['destination'], dict(p, vm=p.get('vm', move.get('vm'))))
+                   for p in placements)
     return out
 
 

@@ -62,9 +62,10 @@ def test_an_mdev_per_create_mdev_placement_with_the_source_uuid():
 
 
 def test_new_vfs_follow_the_enabled_ones_with_the_source_drivers():
+    # a move of migration_plan: the VM is named on the move, not on its devices
+    devices = [_p('0000:5e:00.3', 'create_vf', '0000:5e:00.0', None), _p('0000:5e:00.2', 'create_vf', '0000:5e:00.0', None)]
     move = {'vm': 'db-01', 'source': 'src', 'destination': 'dst', 'devices': [
-        _p('0000:5e:00.3', 'create_vf', '0000:5e:00.0', 'db-01'),
-        _p('0000:5e:00.2', 'create_vf', '0000:5e:00.0', 'db-01')]}
+        dict((k, v) for k, v in d.items() if k != 'vm') for d in devices]}
     out = prepare({'src': _src(), 'dst': _dst()}, [move])
     base = {'host': 'dst', 'pf': '0000:5e:00.0', 'num_vfs': 2, 'vf': None, 'vm': 'db-01', 'source_host': 'src'}
     assert out == {'mdevs': [], 'problems': [], 'vfs': [
