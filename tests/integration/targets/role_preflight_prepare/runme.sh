@@ -63,4 +63,14 @@ expect_rc "$WORK/fail.out" 2
 expect "$WORK/fail.out" "vfio_preflight_prepare=true needs vfio_preflight_mode select or reorder, not fail"
 unchanged "fail mode"
 
+echo "== a new VF on a PF whose enabled VF a VM holds: refused before anything is written"
+build_hosts pf-src-narrow pf-dst-held
+$TREE save "$B" "$WORK/before.json"
+run_play "$WORK/held.out" -i "$INV" prepare.yml -e mode=select -e '{"vfio_preflight_destinations": ["pf-dst-held"]}'
+expect_rc "$WORK/held.out" 2
+expect "$WORK/held.out" "vfio.migration.preflight: cannot prepare the destinations, nothing was written:"
+expect "$WORK/held.out" "pf-dst-held 0000:5e:00.0: the VF count goes through 0, which removes every VF, and 0000:5e:00.2 is in use by busy-01"
+expect_not "$WORK/held.out" "Enable the VFs on the destinations"
+unchanged "a refused preparation"
+
 echo "role_preflight_prepare: ok"
