@@ -97,8 +97,8 @@ def _vf_requests(facts_by_host, placements, problems):
     wanted = {}
     for source_host, dst, placement in placements:
         device = _device(_facts(facts_by_host, source_host, 'moves'), placement.get('source')) or {}
-        what = '%s %s (VM %s) -> %s %s' % (source_host, placement.get('source'), placement.get('vm'), dst,
-                                          placement.get('destination'))
+        what = '%s %s (VM %s) -> %s %s' % (
+            source_host, placement.get('source'), placement.get('vm'), dst, placement.get('destination'))
         if not device.get('driver'):
             problems.append('%s: the source device has no driver to bind the new VF to' % what)
             continue
@@ -119,8 +119,8 @@ def _vfs_of_pf(dst_facts, dst, pf, requests, problems):
     current = entry.get('numvfs') or 0
     total = current + len(requests)
     if total > (entry.get('totalvfs') or 0):
-        problems.append('%s %s: %d VF(s) enabled of %s, %d more needed' % (dst, pf, current, entry.get('totalvfs'),
-                                                                          len(requests)))
+        problems.append('%s %s: %d VF(s) enabled of %s, %d more needed'
+                        % (dst, pf, current, entry.get('totalvfs'), len(requests)))
         return []
     siblings = [d for d in dst_facts.get('devices') or () if d.get('parent') == pf and d.get('kind') == 'pci']
     held = [d for d in siblings if d.get('in_use')]

@@ -74,8 +74,8 @@ def test_new_vfs_follow_the_enabled_ones_with_the_source_drivers():
 
 
 def test_a_count_that_is_not_zero_goes_through_zero_and_the_vfio_vfs_are_bound_again():
-    move = {'source': 'src', 'destination': 'dst', 'devices': [_p('0000:5e:00.3', 'create_vf', '0000:5e:00.0',
-                                                                   'db-01')]}
+    move = {'source': 'src', 'destination': 'dst',
+            'devices': [_p('0000:5e:00.3', 'create_vf', '0000:5e:00.0', 'db-01')]}
     out = prepare({'src': _src(), 'dst': _dst(numvfs=2)}, [move])
     assert out['problems'] == []
     assert [(v['num_vfs'], v['vf_index'], v['vf'], v['driver']) for v in out['vfs']] == [
