@@ -63,6 +63,27 @@ expect_rc "$WORK/fail.out" 2
 expect "$WORK/fail.out" "vfio_preflight_prepare=true needs vfio_preflight_mode select or reorder, not fail"
 unchanged "fail mode"
 
+echo "== a new VF next to a free one: the count goes 1 -> 0 -> 2, the free VF is bound to its driver again"
+build_hosts pf-src-pair pf-dst-onevf
+printf 1 > "$B/pf-dst-onevf/$NIC/sriov_numvfs"
+$TREE save "$B" "$WORK/before.json"
+run_play "$WORK/onevf.out" -i "$INV" prepare.yml -e mode=select -e '{"vfio_preflight_destinations": ["pf-dst-onevf"]}'
+expect_rc "$WORK/onevf.out" 0
+expect_line "$WORK/onevf.out" "^changed: .*pf-dst-onevf: 2 VF\(s\) on 0000:5e:00\.0, virtfn1 on mlx5_vfio_pci \(VM pair-01 from pf-src-pair\)"
+expect_line "$WORK/onevf.out" "^changed: .*pf-dst-onevf: 2 VF\(s\) on 0000:5e:00\.0, 0000:5e:00\.2 on mlx5_vfio_pci \(again, after the count change\)"
+"$PYTHON" - "$($TREE diff "$WORK/before.json" "$B")" <<PY
+import json, sys
+got = json.loads(sys.argv[1])
+want = {
+    'pf-dst-onevf/$NIC/sriov_numvfs': '2',
+    'pf-dst-onevf/${VF%.2}.3/driver_override': 'mlx5_vfio_pci',
+    'pf-dst-onevf/sys/bus/pci/drivers/mlx5_core/unbind': '0000:5e:00.3',
+    'pf-dst-onevf/sys/bus/pci/drivers/mlx5_vfio_pci/bind': '0000:5e:00.3',
+    'pf-dst-onevf/$VF/driver_override': 'mlx5_vfio_pci',
+}
+assert got == want, json.dumps(got, indent=1, sort_keys=True)
+PY
+
 echo "== a new VF on a PF whose enabled VF a VM holds: refused before anything is written"
 build_hosts pf-src-narrow pf-dst-held
 $TREE save "$B" "$WORK/before.json"
