@@ -17,6 +17,16 @@ printf 0 > "$B/pf-dst-sriov/$NIC/sriov_numvfs"
 mapfile -t UUIDS < <(ls "$B/pf-src-ok/sys/bus/mdev/devices" | LC_ALL=C sort)
 [ "${#UUIDS[@]}" -eq 2 ]
 
+# the trees differ from the snapshot in exactly the files given as PATH=CONTENT
+changed_exactly() {
+  "$PYTHON" - "$($TREE diff "$WORK/before.json" "$B")" "$@" <<'PY'
+import json, sys
+got = json.loads(sys.argv[1])
+want = dict(arg.split('=', 1) for arg in sys.argv[2:])
+assert got == want, json.dumps(got, indent=1, sort_keys=True)
+PY
+}
+
 unchanged() {
   local diff
   diff=$($TREE diff "$WORK/before.json" "$B")
@@ -43,18 +53,12 @@ for u in "${UUIDS[@]}"; do
   expect_line "$WORK/select.out" "^changed: .*pf-dst-new: mdev $u of type nvidia-230"
 done
 # the two UUIDs went to one create file, in UUID order: the second is what it holds
-"$PYTHON" - "$($TREE diff "$WORK/before.json" "$B")" <<PY
-import json, sys
-got = json.loads(sys.argv[1])
-want = {
-    'pf-dst-new/$GPU/mdev_supported_types/nvidia-230/create': '${UUIDS[1]}',
-    'pf-dst-sriov/$NIC/sriov_numvfs': '1',
-    'pf-dst-sriov/$VF/driver_override': 'mlx5_vfio_pci',
-    'pf-dst-sriov/sys/bus/pci/drivers/mlx5_core/unbind': '0000:5e:00.2',
-    'pf-dst-sriov/sys/bus/pci/drivers_probe': '0000:5e:00.2',
-}
-assert got == want, json.dumps(got, indent=1, sort_keys=True)
-PY
+changed_exactly \
+  "pf-dst-new/$GPU/mdev_supported_types/nvidia-230/create=${UUIDS[1]}" \
+  "pf-dst-sriov/$NIC/sriov_numvfs=1" \
+  "pf-dst-sriov/$VF/driver_override=mlx5_vfio_pci" \
+  "pf-dst-sriov/sys/bus/pci/drivers/mlx5_core/unbind=0000:5e:00.2" \
+  "pf-dst-sriov/sys/bus/pci/drivers_probe=0000:5e:00.2"
 
 echo "== fail mode refuses vfio_preflight_prepare before reading any host"
 $TREE save "$B" "$WORK/before.json"
@@ -71,18 +75,12 @@ run_play "$WORK/onevf.out" -i "$INV" prepare.yml -e mode=select -e '{"vfio_prefl
 expect_rc "$WORK/onevf.out" 0
 expect_line "$WORK/onevf.out" "^changed: .*pf-dst-onevf: 2 VF\(s\) on 0000:5e:00\.0, virtfn1 on mlx5_vfio_pci \(VM pair-01 from pf-src-pair\)"
 expect_line "$WORK/onevf.out" "^changed: .*pf-dst-onevf: 2 VF\(s\) on 0000:5e:00\.0, 0000:5e:00\.2 on mlx5_vfio_pci \(again, after the count change\)"
-"$PYTHON" - "$($TREE diff "$WORK/before.json" "$B")" <<PY
-import json, sys
-got = json.loads(sys.argv[1])
-want = {
-    'pf-dst-onevf/$NIC/sriov_numvfs': '2',
-    'pf-dst-onevf/${VF%.2}.3/driver_override': 'mlx5_vfio_pci',
-    'pf-dst-onevf/sys/bus/pci/drivers/mlx5_core/unbind': '0000:5e:00.3',
-    'pf-dst-onevf/sys/bus/pci/drivers/mlx5_vfio_pci/bind': '0000:5e:00.3',
-    'pf-dst-onevf/$VF/driver_override': 'mlx5_vfio_pci',
-}
-assert got == want, json.dumps(got, indent=1, sort_keys=True)
-PY
+changed_exactly \
+  "pf-dst-onevf/$NIC/sriov_numvfs=2" \
+  "pf-dst-onevf/${VF%.2}.3/driver_override=mlx5_vfio_pci" \
+  "pf-dst-onevf/sys/bus/pci/drivers/mlx5_core/unbind=0000:5e:00.3" \
+  "pf-dst-onevf/sys/bus/pci/drivers/mlx5_vfio_pci/bind=0000:5e:00.3" \
+  "pf-dst-onevf/$VF/driver_override=mlx5_vfio_pci"
 
 echo "== a new VF on a PF whose enabled VF a VM holds: refused before anything is written"
 build_hosts pf-src-narrow pf-dst-held
