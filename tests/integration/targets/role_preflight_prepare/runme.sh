@@ -14,7 +14,7 @@ NIC=sys/devices/pci0000:00/0000:00:01.0/0000:5e:00.0
 VF=sys/devices/pci0000:00/0000:00:01.0/0000:5e:00.2
 # pf-dst-sriov was built with the VF that `sriov_numvfs = 1` makes; SR-IOV off as the facts read it
 printf 0 > "$B/pf-dst-sriov/$NIC/sriov_numvfs"
-mapfile -t UUIDS < <(ls "$B/pf-src-ok/sys/bus/mdev/devices" | LC_ALL=C sort)
+mapfile -t UUIDS < <(find "$B/pf-src-ok/sys/bus/mdev/devices" -mindepth 1 -maxdepth 1 -printf '%f\n' | LC_ALL=C sort)
 [ "${#UUIDS[@]}" -eq 2 ]
 
 # the trees differ from the snapshot in exactly the files given as PATH=CONTENT
