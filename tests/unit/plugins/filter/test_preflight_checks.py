@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import T4, dev, host, offer
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import T4, dev, host, offer
 from ansible_collections.vfio.migration.plugins.filter.preflight_checks import preflight_checks
 
 Q = dict(board=T4, type='nvidia-230')

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import T4, dev, host, offer
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import T4, dev, host, offer
 from ansible_collections.vfio.migration.plugins.filter.preflight_scope import preflight_scope
 
 Q = dict(board=T4, type='nvidia-230')

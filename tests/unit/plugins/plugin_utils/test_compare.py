@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import A100, CX6DX_VF, H100_NVL, H100_PCIE, H800_PCIE, NV, T4, dev, offer
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import A100, CX6DX_VF, H100_NVL, H100_PCIE, H800_PCIE, NV, T4, dev, offer
 from ansible_collections.vfio.migration.plugins.plugin_utils._compare import Comparator
 from ansible_collections.vfio.migration.plugins.plugin_utils._rules import load_rule_set
 

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import A100, CX6DX_PF, CX6DX_VF, T4, dev, host, offer, pf
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import A100, CX6DX_PF, CX6DX_VF, T4, dev, host, offer, pf
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import migration_check
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError, FactsError
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix

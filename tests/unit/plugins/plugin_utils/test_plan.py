@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import CX6DX_PF, CX6DX_VF, T4, dev, host, offer, pf
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import CX6DX_PF, CX6DX_VF, T4, dev, host, offer, pf
 from ansible_collections.vfio.migration.plugins.plugin_utils._engine import Engine
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError
 from ansible_collections.vfio.migration.plugins.plugin_utils._placement import place

@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.vfio.migration.plugins.filter.preflight_plan_table import preflight_plan_table
-from ansible_collections.vfio.migration.plugins.filter.preflight_table import preflight_table
 from ansible_collections.vfio.migration.plugins.plugin_utils._preflight import (
     PreflightInputError,
     failure_table,
@@ -86,8 +82,6 @@ def test_reasons_without_candidate_stay_apart_and_repeat_counts_vary():
 def test_bad_input_names_what_is_wrong(checks, src, message):
     with pytest.raises(PreflightInputError, match=message):
         failure_table(checks, src, source='s')
-    with pytest.raises(AnsibleFilterError, match='preflight_table: '):
-        preflight_table(checks, src, source='s')
 
 
 PLAN = {
@@ -122,10 +116,3 @@ def test_plan_regrouped_by_the_caller():
     assert lines[2] == 'blocked: c, 1 VM(s) cannot move'
     assert lines[-1] == 'blocked: x, no vfio facts: nothing can be planned'
     assert plan_text({'waves': [], 'blocked': []}) == 'no wave: no source host can be evacuated'
-
-
-def test_plan_bad_input():
-    with pytest.raises(AnsibleFilterError, match="preflight_plan_table: expected a migration_plan result"):
-        preflight_plan_table({'moves': []})
-    with pytest.raises(AnsibleFilterError, match='facts_by_host must be a dict'):
-        preflight_plan_table(PLAN, ['c'])

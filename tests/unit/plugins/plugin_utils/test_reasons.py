@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import T4, dev, host, offer
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import T4, dev, host, offer
 from ansible_collections.vfio.migration.plugins.plugin_utils import _reasons as r
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import migration_check
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix

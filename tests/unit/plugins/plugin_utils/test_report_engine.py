@@ -12,7 +12,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.vfio.migration.plugins.filter.report_model import report_model
 from ansible_collections.vfio.migration.plugins.plugin_utils import _report_model as rm
 
-from ansible_collections.vfio.migration.tests.unit.plugins.plugin_utils.report_fixture import HOSTILE, device, facts, mdev_type
+from ansible_collections.vfio.migration.tests.unit.helpers.report_fleet import HOSTILE, device, facts, mdev_type
 
 DRIVER_RULE = 'NVIDIA vGPU migrates only between identical host driver versions'
 

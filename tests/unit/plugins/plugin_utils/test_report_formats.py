@@ -18,7 +18,7 @@ from ansible_collections.vfio.migration.plugins.plugin_utils import _report_rend
 from ansible_collections.vfio.migration.plugins.plugin_utils._report_csv import cell
 from ansible_collections.vfio.migration.plugins.plugin_utils._report_markdown import md
 
-from ansible_collections.vfio.migration.tests.unit.plugins.plugin_utils.report_fixture import FORMULA_VM, HOSTILE, HOSTILE_HOST, VERSION_REASON, model
+from ansible_collections.vfio.migration.tests.unit.helpers.report_fleet import FORMULA_VM, HOSTILE, HOSTILE_HOST, VERSION_REASON, model
 
 
 class Collector(HTMLParser):

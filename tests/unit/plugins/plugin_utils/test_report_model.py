@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.vfio.migration.plugins.plugin_utils import _report_model as rm
 
-from ansible_collections.vfio.migration.tests.unit.plugins.plugin_utils.report_fixture import HOSTILE_HOST, VERSION_REASON, fleet, model
+from ansible_collections.vfio.migration.tests.unit.helpers.report_fleet import HOSTILE_HOST, VERSION_REASON, fleet, model
 
 
 def test_summary_counts_every_directed_pair():

@@ -12,7 +12,7 @@ import copy
 
 import pytest
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import CX6DX_VF, T4, dev, offer
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import CX6DX_VF, T4, dev, offer
 from ansible_collections.vfio.migration.plugins.plugin_utils._compare import Comparator
 from ansible_collections.vfio.migration.plugins.plugin_utils._operators import OPERATORS, machine_version
 from ansible_collections.vfio.migration.plugins.plugin_utils._rules import load_rule_set

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import CX6DX_VF, T4, dev
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import CX6DX_VF, T4, dev
 from ansible_collections.vfio.migration.plugins.plugin_utils._compare import Comparator
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import RuleError
 from ansible_collections.vfio.migration.plugins.plugin_utils._rules import load_rule_set, shipped_files

@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import T4, dev, host, offer, pf
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import T4, dev, host, offer, pf
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import FactsError
 from ansible_collections.vfio.migration.plugins.plugin_utils._schema import validate_facts
 

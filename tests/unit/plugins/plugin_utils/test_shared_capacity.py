@@ -11,7 +11,7 @@ import random
 from fractions import Fraction
 
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import A100, T4, dev, host, offer
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import A100, T4, dev, host, offer
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import migration_check
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix
 from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan

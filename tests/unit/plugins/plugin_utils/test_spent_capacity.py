@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import CX6DX_PF, CX6DX_VF, T4, dev, host, offer, pf
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import CX6DX_PF, CX6DX_VF, T4, dev, host, offer, pf
 from ansible_collections.vfio.migration.plugins.filter.compat_matrix import FilterModule as MatrixFilters
 from ansible_collections.vfio.migration.plugins.filter.migration_check import FilterModule as CheckFilters
 from ansible_collections.vfio.migration.plugins.filter.migration_plan import FilterModule as PlanFilters

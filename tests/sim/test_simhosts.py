@@ -16,8 +16,7 @@ import pytest
 
 from ansible_collections.vfio.migration.plugins.module_utils._facts import gather
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-SIM = os.path.join(REPO, 'tests', 'sim')
+SIM = os.path.dirname(os.path.abspath(__file__))
 HOST_FILES = sorted(glob.glob(os.path.join(SIM, 'hosts', '*.yml')))
 HOSTS = sorted(os.path.splitext(os.path.basename(path))[0] for path in HOST_FILES)
 
@@ -30,8 +29,10 @@ def _simhost():
 
 
 @pytest.fixture(scope='module')
-def built(once):
-    return once('simhosts', lambda out: _simhost().build_all(HOST_FILES, out))
+def built(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp('simhosts'))
+    _simhost().build_all(HOST_FILES, out)
+    return out
 
 
 @pytest.fixture(scope='module')

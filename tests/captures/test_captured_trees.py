@@ -19,7 +19,7 @@ import pytest
 
 from ansible_collections.vfio.migration.plugins.module_utils._facts import gather
 
-CAPTURES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'captures')
+CAPTURES_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def _import(name):
