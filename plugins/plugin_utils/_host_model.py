@@ -67,7 +67,8 @@ _COVERED = frozenset((
     ('migration', 'capable'),
 ))
 
-# PF device id -> VF device id, for PFs whose facts lack sriov_vf_device (REFERENCE.md ids).
+# PF device id -> VF device id, for PFs whose facts lack sriov_vf_device (ids from the
+# PCI ID database, pci.ids, and the vendors' SR-IOV guides).
 KNOWN_VF_IDS = {
     ('15b3', '101b'): '101c',   # ConnectX-6
     ('15b3', '101d'): '101e',   # ConnectX-6 Dx
