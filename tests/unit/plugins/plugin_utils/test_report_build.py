@@ -18,7 +18,7 @@ def test_build_from_hostvars_lists_hosts_without_facts():
     hostvars['nofacts'] = {}
     model = build_report(hostvars, hosts=sorted(hostvars), evacuation=False)
     assert model['summary']['hosts'] == len(fleet())
-    assert 'nofacts' in model['hosts_without_facts']
+    assert model['summary']['hosts_without_facts'] == ['nofacts']
 
 
 def test_bad_input_and_bad_models_are_report_errors():
