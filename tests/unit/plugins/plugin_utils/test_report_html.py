@@ -71,6 +71,7 @@ def test_html_is_self_contained_and_pins_its_code():
             assert name not in attrs, (tag, attrs)
     csp = [a['content'] for t, a in doc.tags if t == 'meta' and a.get('http-equiv') == 'Content-Security-Policy'][0]
     assert "default-src 'none'" in csp
+    assert doc.scripts
     for tag, body in doc.scripts:
         digest = 'sha256-' + base64.b64encode(hashlib.sha256(body.encode('utf-8')).digest()).decode()
         assert digest in csp, tag

@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.vfio.migration.plugins.plugin_utils import _report_model as rm
 
+from ansible_collections.vfio.migration.tests.unit.helpers.hashseed import outputs_under_seeds
 from ansible_collections.vfio.migration.tests.unit.helpers.report_fleet import HOSTILE_HOST, VERSION_REASON, fleet, model
 
 
@@ -72,7 +73,11 @@ def test_class_profiles_describe_the_offer():
 
 
 def test_model_is_json_and_deterministic():
-    assert json.dumps(model(), sort_keys=True) == json.dumps(model(), sort_keys=True)
+    """The same bytes in this process and in two others with different string hash seeds."""
+    code = ('import json; from ansible_collections.vfio.migration.tests.unit.helpers.report_fleet import model; '
+            'print(json.dumps(model()))')
+    first, second = outputs_under_seeds(code)
+    assert first == second == json.dumps(model()) + '\n'
     assert HOSTILE_HOST in [h['name'] for h in json.loads(json.dumps(model()))['hosts']]
 
 
