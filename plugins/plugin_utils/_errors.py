@@ -12,6 +12,8 @@ Every error raised on purpose under ``plugins/plugin_utils`` is a :class:`VfioEr
 
 from __future__ import annotations
 
+from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import and_more
+
 
 class VfioError(ValueError):
     """The one base: the message is a complete sentence naming what is wrong and where."""
@@ -27,11 +29,7 @@ class FactsError(EngineError):
     def __init__(self, host, problems):
         self.host = host
         self.problems = list(problems)
-        shown = self.problems[:10]
-        more = len(self.problems) - len(shown)
-        text = '; '.join(shown)
-        if more > 0:
-            text += '; and %d more problem(s)' % more
+        text = and_more(self.problems, limit=10, sep='; ')
         super(FactsError, self).__init__('invalid vfio facts for host %r: %s' % (host, text))
 
 

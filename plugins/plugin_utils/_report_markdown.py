@@ -10,6 +10,7 @@ breaks become spaces, so a value can neither open a tag nor break a table row.
 
 from __future__ import annotations
 
+from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import and_more
 from ansible_collections.vfio.migration.plugins.plugin_utils._report_model import PairIndex
 
 # Characters that mean something inside a line (values never start a line: tables, headings
@@ -142,9 +143,7 @@ def _class_table_lines(classes):
     """Each compatibility class: its hosts (the first 20) and what it offers."""
     rows = []
     for c in classes:
-        shown = ', '.join(md(n) for n in c['hosts'][:20])
-        if len(c['hosts']) > 20:
-            shown += ' and %d more' % (len(c['hosts']) - 20)
+        shown = and_more([md(n) for n in c['hosts'][:20]], limit=None, total=len(c['hosts']))
         rows.append([md(c['id']), shown, '; '.join(_offer_text(p) for p in c['profile']) or 'no assignable devices'])
     return ['## Compatibility classes', ''] + _table(['Class', 'Hosts', 'Offers'], rows) + ['']
 

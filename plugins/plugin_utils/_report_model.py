@@ -29,7 +29,7 @@ Shape (all lists sorted, so two runs over the same facts give the same model)::
 from __future__ import annotations
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ReportError
-from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import offers_nothing
+from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import and_more, more, offers_nothing
 
 REPORT_VERSION = 1
 
@@ -382,9 +382,7 @@ def from_matrix(matrix, facts_by_host=None):
 def _plan_reason(reason):
     """One line for a reason of ``migration_plan``'s ``blocked`` entries, naming where it holds."""
     hosts, count = reason.get('hosts') or [], reason.get('host_count') or 0
-    where = ', '.join(str(h) for h in hosts)
-    if count > len(hosts):
-        where += ' and %d more' % (count - len(hosts))
+    where = and_more([str(h) for h in hosts], limit=None, total=count)
     return '%s: %s' % (where, reason.get('message')) if where else str(reason.get('message'))
 
 
@@ -405,7 +403,7 @@ def _blocked_by_plan(blocked_vms, devices, max_reasons):
             if line not in lines:
                 lines.append(line)
         if len(lines) > max_reasons:
-            lines = lines[:max_reasons] + ['and %d more reason(s)' % (len(lines) - max_reasons)]
+            lines = lines[:max_reasons] + [more(len(lines) - max_reasons)]
         for dev_id in vm.get('devices') or []:
             dev = devices.get(str(dev_id)) or {}
             stuck.append(((dev.get('type'), dev.get('driver')), lines))

@@ -106,7 +106,7 @@ def test_plan_lists_waves_then_why_each_blocked_host_stays():
     assert lines[3] == 'blocked: c, 1 VM(s) cannot move'
     assert lines[5].split(None, 5) == ['db-01', '0000:5e:00.2', 'pci-15b3:101e:15b3:0083', '6.1.0', 'full',
                                        'no capacity']
-    assert lines[6].strip().split('  ')[0].strip() == 'g1, g2, +5 more'
+    assert lines[6].strip().split('  ')[0].strip() == 'g1, g2 and 5 more'
     assert lines[6].endswith('  vendor differs (and 1 more)')
 
 

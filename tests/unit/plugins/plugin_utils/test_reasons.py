@@ -79,3 +79,10 @@ def test_and_more_is_written_one_way():
     assert r.and_more(['a', 'b']) == 'a, b'
     assert r.and_more(['a', 'b', 'c', 'd', 'e']) == 'a, b, c and 2 more'
     assert r.and_more(iter(['a', 'b', 'c']), limit=1) == 'a and 2 more'
+
+
+def test_and_more_with_a_total_beyond_the_items_and_another_separator():
+    assert r.and_more(['a', 'b'], limit=None, total=5) == 'a, b and 3 more'
+    assert r.and_more([], limit=None, total=2) == 'and 2 more'
+    assert r.and_more(['x', 'y', 'z'], limit=2, sep='; ') == 'x; y and 1 more'
+    assert (r.more(4), r.more(4, up_to=True)) == ('and 4 more', 'and up to 4 more')
