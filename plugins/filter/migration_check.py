@@ -20,7 +20,7 @@ description:
     a placement is found whenever one exists, also where first-fit would strand a device.
   - The mdev types of one parent share that parent's capacity, although the kernel reports
     C(available_instances) per type; the placement never promises more than the parents can hold
-    (the model: C(docs/architecture.md), "Capacity model").
+    (described in C(docs/architecture.md), section "Capacity model").
   - The devices of one VM move together or not at all. When not all VMs fit, the most whole VMs
     (then the most devices) are placed.
   - Every device left over lists, per candidate slot profile on the destination, why it was refused
