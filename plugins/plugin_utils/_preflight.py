@@ -1,6 +1,9 @@
-# -*- coding: utf-8 -*-
-# Copyright (c) vfio.migration maintainers
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this plugin_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
+
 """Presentation helpers for the preflight role: turn engine verdicts into text a person reads.
 
 Nothing here decides compatibility or placement: the verdicts come from the

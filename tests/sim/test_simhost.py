@@ -1,6 +1,7 @@
 # Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """The simulated-host builder against the kernel's sysfs layout (run: python -m pytest tests/sim)."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """Short host descriptions for the engine's table-driven tests.
 
 ``host(dev('gpu0', T4, type='nvidia-230', vm='web'), offer('0000:3b:00.0', T4, 'nvidia-230', 4))``

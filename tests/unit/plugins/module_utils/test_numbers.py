@@ -1,6 +1,7 @@
 # Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """_numbers: numbers in sysfs and procfs text are ASCII digits only (issue 10, item 1)."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """The rules for what QEMU and the kernel check on resume: PCI config identity, PRE_COPY,
 the NVIDIA host driver policy and machine type. Each rule: a case it refuses (with the
 concrete difference in its message) and one it allows."""

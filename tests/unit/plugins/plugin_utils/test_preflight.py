@@ -1,6 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright (c) vfio.migration maintainers
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The text the preflight role shows: failure tables and plans, laid out from engine results."""
 
 from __future__ import annotations
