@@ -33,7 +33,7 @@ def _expected_test(kind, name):
 def test_every_test_file_is_named_after_a_plugin_file(kind):
     plugins = _python_files(os.path.join(REPO, 'plugins', kind))
     expected = set(_expected_test(kind, name) for name in plugins)
-    tests = [name for name in _python_files(os.path.join(REPO, 'tests', 'unit', 'plugins', kind))]
+    tests = _python_files(os.path.join(REPO, 'tests', 'unit', 'plugins', kind))
     assert tests, 'no test file under tests/unit/plugins/%s' % kind
     assert [name for name in tests if name not in expected and not name.startswith('test_properties_')] == []
 
