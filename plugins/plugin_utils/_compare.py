@@ -7,8 +7,9 @@
 """One directed comparison: may the state of this source device be loaded by that destination?
 
 The rules run in the order of the rule set, which the shipped ``rules/default.yml`` lays out
-in the order the kernel discussion settled on (the 2020 thread "[RFC] vfio/mdev:
-migration_version" on kvm@vger.kernel.org; see docs/architecture.md): ``device_api``; the device-api
+in the order the VFIO migration-compatibility discussion of 2020 on kvm@vger.kernel.org
+settled on (the mdev ``migration_version`` sysfs proposal, never merged; docs/architecture.md,
+"Rules"): ``device_api``; the device-api
 identity (PCI vendor, device, subsystem ids; ccw subchannel type; ap adapters and domains);
 the strict ``type``; the migration capability of the source and of the destination driver;
 ``software_version`` compatibility; then the vendor rule sets. A rule with ``stop: true``

@@ -11,8 +11,8 @@ A version string is read with ``packaging`` where it parses (``17.3``, ``550.54.
 ``535.129.03-grid``): the leading dotted numbers are the *release* (``6.1.0``), the
 numeric parts of what follows are a tie-breaker (``18``), the rest is kept as text.
 
-The rules of the kernel discussion (the 2020 thread "[RFC] vfio/mdev: migration_version" on
-kvm@vger.kernel.org; docs/architecture.md, "Rules"):
+The rules of the VFIO migration-compatibility discussion of 2020 on kvm@vger.kernel.org (the
+mdev ``migration_version`` sysfs proposal, never merged; docs/architecture.md, "Rules"):
 
 * **compatible** (source stream readable by the destination): same major, destination
   minor >= source minor; the bugfix component carries no meaning.
