@@ -107,8 +107,8 @@ browser: $(VENVS)/core-$(NEWEST)/.stamp
 units: prepare
 	$(call copy_collection,units)
 	cd $(call coll,units) && $(call ansible_test,$(NEWEST)) units --venv --python $(PY_VERSION) --color no
-	if ls tests/sim/test_*.py >/dev/null 2>&1; then \
-	  cd $(call coll,units) && $(call bin,core-$(NEWEST))/python -m pytest -q -p no:cacheprovider tests/sim tests/kernel; fi
+	cd $(call coll,units) && PYTHONPATH=$(TOP)/build/units $(call bin,core-$(NEWEST))/python -m pytest -q -p no:cacheprovider \
+	  tests/sim tests/kernel tests/captures
 
 sanity: prepare
 	$(call copy_collection,sanity)

@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """Synthetic fleets for the engine benchmarks: schema_version 1 facts, deterministic.
 
 A *profile* is a host template: GPU board and vGPU types, NVIDIA host driver, NIC VFs and

@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """Benchmark: compat_matrix over a large synthetic fleet, against a naive all-pairs baseline.
 
     python benchmarks/bench_engine_matrix.py [--hosts 10000] [--profiles 200] [--naive-hosts 1000]

@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """Benchmark: migration_plan draining 500 hosts (2,000 VMs) onto the rest of a 2,000-host fleet.
 
     python benchmarks/bench_engine_plan.py [--hosts 2000] [--drain 500] [--vms-per-host 4]

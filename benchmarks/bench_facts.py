@@ -1,6 +1,7 @@
 # Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """Benchmark vfio_facts on a large simulated host (run on demand: `make bench`; not a test).
 
 1. Builds a benchmark-sized host with tests/sim/simhost.py (large_description: 64 PFs with

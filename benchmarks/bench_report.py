@@ -1,6 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Benchmark: the fleet report over thousands of hosts from a jsonfile fact cache.
 
     python benchmarks/bench_report.py [--hosts 2000] [--formats json,csv,markdown,html]

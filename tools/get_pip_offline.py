@@ -1,6 +1,7 @@
 # Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """Offline stand-in for get-pip.py in ansible-test's cache (~/.ansible/test/cache/get_pip_X_Y.py).
 
 ansible-test bootstraps pip into each of its fresh virtual environments with a get-pip.py it

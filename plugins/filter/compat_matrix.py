@@ -1,5 +1,4 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
@@ -18,8 +17,8 @@ description:
   - Hosts whose devices in use (grouped by VM) and whose offers (free devices, mdev type capacity, VFs
     still to create) have identical profiles form one B(compatibility class); verdicts are computed per
     class pair, so the cost grows with the number of distinct host profiles, not with hosts squared.
-    The mdev types of a parent that offers several share its capacity (see
-    P(vfio.migration.migration_check#filter)), so those are part of the profile parent by parent.
+    The mdev types of a parent that offers several share its capacity (C(docs/architecture.md),
+    "Capacity model"), so those are part of the profile parent by parent.
   - Hosts with nothing in use are trivially evacuable (compatible with every destination).
   - With O(expand=true) every directed host pair is listed too; that list grows with hosts squared.
 positional: _input

@@ -1,5 +1,4 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
@@ -18,13 +17,9 @@ description:
   - Each device is compared with each destination slot by the same directed rules as
     P(vfio.migration.compatible#filter). The assignment is a maximum matching (augmenting paths), so
     a placement is found whenever one exists, also where first-fit would strand a device.
-  - The mdev types of one parent share that parent's capacity (frame buffer, mtty ports, the GVT-g
-    aperture), although the kernel reports C(available_instances) per type. The new instances placed on
-    one parent satisfy sum over its types of placed / C(available_instances) <= 1 (exact for one type,
-    on the safe side for a mix), and an NVIDIA time-sliced GPU (mdev, driver C(nvidia)) gets new
-    instances of one vGPU type only. NVIDIA vGPU on SR-IOV VFs is counted per type.
-    With shared parents the matching adds a bounded exact search; it never promises more than the
-    parents can hold.
+  - The mdev types of one parent share that parent's capacity, although the kernel reports
+    C(available_instances) per type; the placement never promises more than the parents can hold
+    (described in C(docs/architecture.md), section "Capacity model").
   - The devices of one VM move together or not at all. When not all VMs fit, the most whole VMs
     (then the most devices) are placed.
   - Every device left over lists, per candidate slot profile on the destination, why it was refused

@@ -1,6 +1,6 @@
-# -*- coding: utf-8 -*-
-# Copyright (c) vfio.migration maintainers
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 

@@ -1,11 +1,15 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this plugin_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
+
 """One directed comparison: may the state of this source device be loaded by that destination?
 
 The rules run in the order of the rule set, which the shipped ``rules/default.yml`` lays out
-in the order the kernel discussion settled on (DESIGN.md): ``device_api``; the device-api
+in the order the VFIO migration-compatibility discussion of 2020 on kvm@vger.kernel.org
+settled on (the mdev ``migration_version`` sysfs proposal, never merged; docs/architecture.md,
+"Rules"): ``device_api``; the device-api
 identity (PCI vendor, device, subsystem ids; ccw subchannel type; ap adapters and domains);
 the strict ``type``; the migration capability of the source and of the destination driver;
 ``software_version`` compatibility; then the vendor rule sets. A rule with ``stop: true``

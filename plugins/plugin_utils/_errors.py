@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this plugin_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
+
 """The errors of the collection's controller code (private to the collection).
 
 Every error raised on purpose under ``plugins/plugin_utils`` is a :class:`VfioError`: the engine's
@@ -11,6 +13,8 @@ Every error raised on purpose under ``plugins/plugin_utils`` is a :class:`VfioEr
 """
 
 from __future__ import annotations
+
+from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import and_more
 
 
 class VfioError(ValueError):
@@ -27,11 +31,7 @@ class FactsError(EngineError):
     def __init__(self, host, problems):
         self.host = host
         self.problems = list(problems)
-        shown = self.problems[:10]
-        more = len(self.problems) - len(shown)
-        text = '; '.join(shown)
-        if more > 0:
-            text += '; and %d more problem(s)' % more
+        text = and_more(self.problems, limit=10, sep='; ')
         super(FactsError, self).__init__('invalid vfio facts for host %r: %s' % (host, text))
 
 

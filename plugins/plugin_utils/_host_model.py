@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this plugin_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
+
 """What a host asks of others (its VMs' devices) and what it offers (capacity).
 
 From one host's validated ``vfio`` facts the engine builds a :class:`HostModel`:
@@ -22,18 +24,9 @@ From one host's validated ``vfio`` facts the engine builds a :class:`HostModel`:
               below), the host's kernel release as version (in-tree variant drivers) and an
               unknown migration capability.
 
-Shared parent capacity: the kernel reports ``available_instances`` per type, but the types
-of one parent draw on one resource (NVIDIA frame buffer, mtty ports, the GVT-g aperture).
-When a parent offers two or more types, its pools get a :class:`Share`: the new instances
-``n_t`` placed on the parent must satisfy ``sum_t n_t / available_instances_t <= 1``. That is
-exact for one type and conservative for a mix whenever ``available = floor(free / size_t)``
-(mtty: ``n1 + 2 n2 <= 21`` always holds when ``n1/21 + n2/10 <= 1``). The arithmetic is in
-integers: the share's ``total`` is the least common multiple of the types' available
-instances and a pool's ``weight`` is ``total // available``. NVIDIA time-sliced vGPU on mdev
-(``kind`` ``mdev``, ``driver`` ``nvidia``) runs one vGPU type per physical GPU, so its share
-is ``one_type``: the new instances on that parent are all of one type (a GPU with instances
-already running offers only their type, so this matters on an empty GPU). NVIDIA vGPU on
-SR-IOV VFs (``kind`` ``nvidia_vgpu``) is left per type.
+Shared parent capacity: when a parent offers two or more types, its pools get a
+:class:`Share` (budget ``total``, per-pool ``weight``, ``one_type`` for NVIDIA time-sliced
+vGPU); the model is described once, in docs/architecture.md, "Capacity model".
 
 Slots with no room left (``spent``): an ``mdev_types`` entry with no available instance, a
 PF whose VFs are all enabled, a device in use. They offer nothing, so they are no pools; but
@@ -67,7 +60,8 @@ _COVERED = frozenset((
     ('migration', 'capable'),
 ))
 
-# PF device id -> VF device id, for PFs whose facts lack sriov_vf_device (REFERENCE.md ids).
+# PF device id -> VF device id, for PFs whose facts lack sriov_vf_device (ids from the
+# PCI ID database, pci.ids, and the vendors' SR-IOV guides).
 KNOWN_VF_IDS = {
     ('15b3', '101b'): '101c',   # ConnectX-6
     ('15b3', '101d'): '101e',   # ConnectX-6 Dx

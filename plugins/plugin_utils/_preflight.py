@@ -1,6 +1,9 @@
-# -*- coding: utf-8 -*-
-# Copyright (c) vfio.migration maintainers
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this plugin_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
+
 """Presentation helpers for the preflight role: turn engine verdicts into text a person reads.
 
 Nothing here decides compatibility or placement: the verdicts come from the
@@ -13,6 +16,7 @@ import json
 import re
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import PreflightInputError
+from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import and_more, more as more_text
 
 COLUMNS = ("VM", "DEVICE", "TYPE", "VERSION", "DESTINATION", "WHY NOT")
 
@@ -96,7 +100,7 @@ def summarize_reasons(reasons):
             text = "%s: %s" % (", ".join(line["candidates"]), first)
         more = max(line["more"])
         if more:
-            text += " (and %s%d more)" % ("" if len(line["more"]) == 1 else "up to ", more)
+            text += " (%s)" % more_text(more, up_to=len(line["more"]) > 1)
         out.append(text)
     return out or ["no reason given"]
 
@@ -168,10 +172,7 @@ def failure_table(checks, source_vfio, source="source"):
 
 
 def _hosts_text(hosts, count):
-    shown = [_text(h) for h in hosts]
-    if isinstance(count, int) and count > len(shown):
-        shown.append("+%d more" % (count - len(shown)))
-    return ", ".join(shown) or "-"
+    return and_more([_text(h) for h in hosts], limit=None, total=count if isinstance(count, int) else None) or "-"
 
 
 def _moves_by_host(plan):
@@ -209,7 +210,7 @@ def _first_reasons(reasons):
             else:
                 extra[dest] += 1
         if isinstance(reason.get("host_count"), int) and reason["host_count"] > len(hosts):
-            key = ("+%d more" % (reason["host_count"] - len(hosts)),)
+            key = (reason["host_count"] - len(hosts),)   # the destinations not named
             first.setdefault(key, reason_text(reason))
             extra.setdefault(key, 0)
     return first, extra
@@ -225,9 +226,11 @@ def _device_rows(cells, reasons):
         return [tuple(cells + ["-", "no candidate destination"])]
     rows = []
     for text, dests in grouped.items():
-        names = [d[0] if isinstance(d, tuple) else _text(d) for d in dests]
+        names = [_text(d) for d in dests if not isinstance(d, tuple)]
+        unnamed = sum(d[0] for d in dests if isinstance(d, tuple))
         more = max(extra[d] for d in dests)
-        rows.append(tuple(cells + [", ".join(names), text + (" (and %d more)" % more if more else "")]))
+        rows.append(tuple(cells + [and_more(names, limit=None, total=len(names) + unnamed),
+                                   text + (" (%s)" % more_text(more) if more else "")]))
         cells = [""] * 4
     return rows
 

@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this plugin_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
+
 """Every reason the engine gives, built in one place.
 
 A reason is ``{rule, field, source, destination, message}`` (see docs/architecture.md,
@@ -32,7 +34,7 @@ for ``migration_check``, ``compat_matrix`` and ``migration_plan`` alike.
 
 from __future__ import annotations
 
-__all__ = ['and_more', 'tag', 'merge_reasons', 'spent_reasons', 'taken_reason', 'share_reason',
+__all__ = ['more', 'and_more', 'tag', 'merge_reasons', 'spent_reasons', 'taken_reason', 'share_reason',
            'vm_blocked_reason', 'vm_split_reason', 'empty_destination_reason', 'offers_nothing',
            'room_used_reason', 'no_destination_reason', 'why_unplaced']
 
@@ -42,12 +44,21 @@ NO_DESTINATION = 'no_destination'
 EMPTY_FIELD = 'offer'
 
 
-def and_more(items, limit=3):
-    """``a, b, c and N more``: the first ``limit`` of ``items`` (strings) and how many are left."""
+def more(count, up_to=False):
+    """``and N more`` (``and up to N more``): the one way the collection says what it left out."""
+    return 'and %s%d more' % ('up to ' if up_to else '', count)
+
+
+def and_more(items, limit=3, total=None, sep=', '):
+    """``a, b, c and N more``: the first ``limit`` of ``items`` (strings; all of them when ``limit``
+    is None) and how many of ``total`` (default: as many as ``items``) are left."""
     items = list(items)
-    if len(items) > limit:
-        return '%s and %d more' % (', '.join(items[:limit]), len(items) - limit)
-    return ', '.join(items)
+    shown = items if limit is None else items[:limit]
+    left = (len(items) if total is None else max(total, len(items))) - len(shown)
+    text = sep.join(shown)
+    if left > 0:
+        text = '%s %s' % (text, more(left)) if text else more(left)
+    return text
 
 
 def tag(reasons, pool, count):

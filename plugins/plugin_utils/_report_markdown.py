@@ -1,6 +1,9 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this plugin_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
+
 """Render the report model as Markdown (GitHub-flavoured tables), readable in a terminal.
 
 Strings from hosts are escaped for Markdown *and* for the HTML a wiki renders it to:
@@ -10,6 +13,7 @@ breaks become spaces, so a value can neither open a tag nor break a table row.
 
 from __future__ import annotations
 
+from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import and_more
 from ansible_collections.vfio.migration.plugins.plugin_utils._report_model import PairIndex
 
 # Characters that mean something inside a line (values never start a line: tables, headings
@@ -142,9 +146,7 @@ def _class_table_lines(classes):
     """Each compatibility class: its hosts (the first 20) and what it offers."""
     rows = []
     for c in classes:
-        shown = ', '.join(md(n) for n in c['hosts'][:20])
-        if len(c['hosts']) > 20:
-            shown += ' and %d more' % (len(c['hosts']) - 20)
+        shown = and_more([md(n) for n in c['hosts'][:20]], limit=None, total=len(c['hosts']))
         rows.append([md(c['id']), shown, '; '.join(_offer_text(p) for p in c['profile']) or 'no assignable devices'])
     return ['## Compatibility classes', ''] + _table(['Class', 'Hosts', 'Offers'], rows) + ['']
 

@@ -1,6 +1,9 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this plugin_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
+
 """The data model of the fleet compatibility report (report_version 1).
 
 The model is built once on the controller from the facts of every host and from the
@@ -29,7 +32,7 @@ Shape (all lists sorted, so two runs over the same facts give the same model)::
 from __future__ import annotations
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ReportError
-from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import offers_nothing
+from ansible_collections.vfio.migration.plugins.plugin_utils._reasons import and_more, more, offers_nothing
 
 REPORT_VERSION = 1
 
@@ -382,9 +385,7 @@ def from_matrix(matrix, facts_by_host=None):
 def _plan_reason(reason):
     """One line for a reason of ``migration_plan``'s ``blocked`` entries, naming where it holds."""
     hosts, count = reason.get('hosts') or [], reason.get('host_count') or 0
-    where = ', '.join(str(h) for h in hosts)
-    if count > len(hosts):
-        where += ' and %d more' % (count - len(hosts))
+    where = and_more([str(h) for h in hosts], limit=None, total=count)
     return '%s: %s' % (where, reason.get('message')) if where else str(reason.get('message'))
 
 
@@ -405,7 +406,7 @@ def _blocked_by_plan(blocked_vms, devices, max_reasons):
             if line not in lines:
                 lines.append(line)
         if len(lines) > max_reasons:
-            lines = lines[:max_reasons] + ['and %d more reason(s)' % (len(lines) - max_reasons)]
+            lines = lines[:max_reasons] + [more(len(lines) - max_reasons)]
         for dev_id in vm.get('devices') or []:
             dev = devices.get(str(dev_id)) or {}
             stuck.append(((dev.get('type'), dev.get('driver')), lines))

@@ -1,7 +1,9 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this plugin_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
+
 """Driver and stream versions as the engine compares them (private to the collection).
 
 A version string is read with ``packaging`` where it parses (``17.3``, ``550.54.16``,
@@ -9,7 +11,8 @@ A version string is read with ``packaging`` where it parses (``17.3``, ``550.54.
 ``535.129.03-grid``): the leading dotted numbers are the *release* (``6.1.0``), the
 numeric parts of what follows are a tie-breaker (``18``), the rest is kept as text.
 
-The rules of the kernel discussion (DESIGN.md, step 4):
+The rules of the VFIO migration-compatibility discussion of 2020 on kvm@vger.kernel.org (the
+mdev ``migration_version`` sysfs proposal, never merged; docs/architecture.md, "Rules"):
 
 * **compatible** (source stream readable by the destination): same major, destination
   minor >= source minor; the bugfix component carries no meaning.

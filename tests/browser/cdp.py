@@ -1,6 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """A small Chrome DevTools Protocol client for Debian's headless chromium.
 
 Starts ``chromium --headless`` on a fresh profile with the DevTools endpoint on a random

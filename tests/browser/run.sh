@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # The HTML report in a real headless browser (tests/browser/test_report_browser.py).
 # Needs Debian's chromium (apt-get install chromium); Python with ansible-core and pytest
 # (PYTHON, else the newest .venvs/core-* of the Makefile, else python3); websocket-client is

@@ -2,6 +2,7 @@
 # Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 # Kernel lane: boot real Debian kernels under QEMU with a VFIO stack and check vfio_facts
 # against them (see README.md beside this file). `make test-kernel` runs this.
 #

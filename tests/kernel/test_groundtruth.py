@@ -1,6 +1,7 @@
 # Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """How groundtruth.py judges a prediction against a real migration (no QEMU; the errors are the
 ones QEMU 10 and mtty gave in the lane, see groundtruth.md)."""
 

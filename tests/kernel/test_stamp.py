@@ -1,6 +1,7 @@
 # Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """When `VFIO_TEST_KERNEL=auto make test` runs the kernel lane: `stamp.py check` on small git
 repositories laid out like this collection (no QEMU; run: python -m pytest tests/kernel)."""
 

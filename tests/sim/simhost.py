@@ -1,6 +1,7 @@
 # Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """Build simulated hosts: sysfs / procfs / devfs trees laid out as the Linux kernel lays them out.
 
 A short YAML description (``tests/sim/hosts/*.yml``, format in ``tests/sim/README.md``) becomes

@@ -1,6 +1,7 @@
 # Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """The simulated-host builder against the kernel's sysfs layout (run: python -m pytest tests/sim)."""
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ import simhost  # noqa: E402  pylint: disable=wrong-import-position
 HOST_FILES = sorted(glob.glob(os.path.join(HERE, 'hosts', '*.yml')))
 # host names in name order (sorting the file names would put mtty-612-b.yml before mtty-612.yml)
 HOSTS = sorted(os.path.splitext(os.path.basename(p))[0] for p in HOST_FILES)
+# what each simulated host has, so that a loop over it is known not to be empty
+WITHOUT_PCI = {'hostile', 'mtty-61', 'mtty-612', 'mtty-612-b', 's390'}
+WITH_MDEV_PARENTS = {'broken-links', 'gvtg', 'hostile', 'mtty-61', 'mtty-612', 'mtty-612-b', 's390',
+                     't4-a', 't4-b', 't4-c', 't4-d', 't4-e', 't4-f'}
+WITHOUT_VFIO_HOLDERS = {'cx6-c', 'empty', 'qat-b', 't4-f'}
 
 # deliberately dangling or looping links of hosts/broken-links.yml, relative to sys/devices
 BROKEN_LINKS = {
@@ -90,6 +96,7 @@ def test_library_has_the_hosts_the_project_needs():
 
 
 def test_every_description_names_its_file():
+    assert HOST_FILES
     for path in HOST_FILES:
         assert simhost.load_description(path)['host'] == os.path.splitext(os.path.basename(path))[0]
 
@@ -140,7 +147,9 @@ def test_sys_links_are_relative_and_resolve_inside_the_tree(built, host):
 def test_pci_views_and_back_links(built, host):
     root = os.path.join(built, host)
     sysroot = os.path.join(root, 'sys')
-    for addr, real in pci_functions(root).items():
+    functions = pci_functions(root)
+    assert bool(functions) is (host not in WITHOUT_PCI)
+    for addr, real in functions.items():
         assert os.path.basename(real) == addr
         assert real.startswith(os.path.join(sysroot, 'devices', 'pci'))
         assert os.readlink(os.path.join(sysroot, 'bus/pci/devices', addr)).startswith('../../../devices/pci')
@@ -166,7 +175,9 @@ def test_pci_attribute_formats(built, host):
         'numa_node': r'-?[0-9]+\n', 'driver_override': r'\(null\)\n|\S+\n',
         'modalias': r'pci:v[0-9A-F]{8}d[0-9A-F]{8}sv[0-9A-F]{8}sd[0-9A-F]{8}bc[0-9A-F]{2}sc[0-9A-F]{2}i[0-9A-F]{2}\n',
     }
-    for addr, real in pci_functions(os.path.join(built, host)).items():
+    functions = pci_functions(os.path.join(built, host))
+    assert bool(functions) is (host not in WITHOUT_PCI)
+    for addr, real in functions.items():
         for name, pattern in formats.items():
             value = read(os.path.join(real, name))
             assert re.fullmatch(pattern, value), '%s/%s = %r' % (addr, name, value)
@@ -264,7 +275,9 @@ def mdev_parents(host_root):
 def test_mdev_layout(built, host):
     root = os.path.join(built, host)
     sysroot = os.path.join(root, 'sys')
-    for name, parent in mdev_parents(root).items():
+    parents = mdev_parents(root)
+    assert bool(parents) is (host in WITH_MDEV_PARENTS)
+    for name, parent in parents.items():
         types_dir = os.path.join(parent, 'mdev_supported_types')
         for type_id in os.listdir(types_dir):
             tdir = os.path.join(types_dir, type_id)
@@ -379,7 +392,9 @@ def test_proc_and_dev_agree_with_sys(built, host):
     root = os.path.join(built, host)
     assert read(os.path.join(root, 'proc/sys/kernel/osrelease')) == \
         simhost.load_description(os.path.join(HERE, 'hosts', host + '.yml'))['kernel'] + '\n'
-    for pid, targets in vfio_fds(root).items():
+    holders = vfio_fds(root)
+    assert bool(holders) is (host not in WITHOUT_VFIO_HOLDERS)
+    for pid, targets in holders.items():
         cmdline = open(os.path.join(root, 'proc', str(pid), 'cmdline'), 'rb').read()
         assert cmdline.endswith(b'\0') and b'-name\0' in cmdline
         for target in targets:
@@ -446,10 +461,20 @@ def test_broken_links_host_damage(built):
 # determinism and idempotence
 # --------------------------------------------------------------------------------------------
 
+def _build_in_a_process(out, seed):
+    """``simhost.py build`` of every host in a fresh process with string hash seed ``seed``."""
+    env = dict(os.environ, PYTHONHASHSEED=seed)
+    run = subprocess.run([sys.executable, os.path.join(HERE, 'simhost.py'), 'build'] + HOST_FILES + ['--out', out],
+                         env=env, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+
+
 def test_two_builds_are_identical_and_rebuild_replaces(tmp_path):
+    """Two processes with different PYTHONHASHSEED values build the same trees."""
     first, second = str(tmp_path / 'a'), str(tmp_path / 'b')
-    simhost.build_all(HOST_FILES, first)
-    simhost.build_all(HOST_FILES, second)
+    _build_in_a_process(first, '1')
+    _build_in_a_process(second, '2')
+    assert sorted(os.listdir(second)) == HOSTS
     for host in HOSTS:
         assert snapshot(os.path.join(first, host)) == snapshot(os.path.join(second, host)), host
     junk = os.path.join(first, 't4-a', 'sys', 'junk')

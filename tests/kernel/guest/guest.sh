@@ -2,6 +2,7 @@
 # Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 # The kernel-lane scenario, run inside the guest by /init. Everything it produces goes to
 # /tmp/out, which send.py ships to the host over the second serial port.
 #   modules -> SR-IOV VFs -> vfio-pci binding -> mdev instances -> group holders

@@ -2,6 +2,7 @@
 # Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 # Ground truth for the kernel lane, read with nothing but ls, readlink and cat from the live
 # sysfs and proc of the guest: deliberately independent of the module under test.
 # One record a line, tab-separated: KIND [ID] key=value ... (parsed by tests/captures/truth.py).

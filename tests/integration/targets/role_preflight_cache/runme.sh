@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # Facts from a fact cache: gather once into ansible.builtin.jsonfile, then delete the simulated
 # trees and break every host's Python, and run the role with vfio_preflight_facts=reuse: it must
 # decide exactly as from live facts without contacting a host.

@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # Every example of the user guide (docs/docsite/rst) runs here against simulated hosts, and does
 # what the guide says it does. The examples live in the guides themselves (antsibull-docs
 # publishes only the .rst files), each a code block right after a comment naming its file:

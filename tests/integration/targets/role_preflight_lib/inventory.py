@@ -1,5 +1,7 @@
-# Copyright (c) vfio.migration maintainers
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Write an inventory for simulated hosts: inventory.py BUILD_DIR GROUPS_YML PYTHON HOST...
 
 Each host reads its own tree under BUILD_DIR/<host>/{sys,proc,dev} through a local connection;

@@ -1,3 +1,7 @@
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # shellcheck shell=bash
 # Sourced by the runme.sh of every role_preflight_* target, after ../setup_sim/env.sh (whose
 # variables it uses). Sets WORK (this target's scratch directory, setup_sim's OUTPUT_DIR) and

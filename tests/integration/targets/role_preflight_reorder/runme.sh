@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # reorder mode: the plan's waves become groups in the planned order (the host whose VM fits on a
 # single destination first, although it comes second in the inventory), a following serial play
 # drains in that order, and the host with a VM that cannot move is in vfio_migration_blocked.

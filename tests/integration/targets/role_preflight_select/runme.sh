@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # select mode: the only compatible destination is chosen, with a placement per device; a source
 # that no destination takes fails (with its table) and gets no selection.
 source "$(dirname "$0")/../setup_sim/env.sh"

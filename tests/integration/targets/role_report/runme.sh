@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # The report role over the simulated fleet, with real ansible-playbook runs:
 # gather on the hosts, then check every format; bad input refused before any task;
 # a play on localhost that gathers delegated; two runs give byte-identical files.

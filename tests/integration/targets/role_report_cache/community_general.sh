@@ -1,3 +1,7 @@
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # shellcheck shell=bash
 # Sourced: makes community.general (for its redis cache plugin) and the redis Python client
 # importable. Galaxy is not reachable here, so community.general comes out of PyPI's

@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # Fact caches: gather once into ansible.builtin.jsonfile (the role does, while it makes the
 # reference report from live facts) and into community.general.redis (a real redis-server on
 # a random loopback port, stopped at the end), delete the simulated trees, make every host

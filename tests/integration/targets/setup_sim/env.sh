@@ -1,3 +1,7 @@
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # shellcheck shell=bash
 # Sourced first by the runme.sh of every integration target (its aliases name
 # needs/target/setup_sim, so ansible-test copies this directory next to the target):

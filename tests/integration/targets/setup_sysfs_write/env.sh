@@ -1,3 +1,7 @@
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # shellcheck shell=bash
 # Sourced by the runme.sh of the write modules' targets (vfio_mdev, vfio_vf), after
 # setup_sim/env.sh; their aliases name needs/target/setup_sysfs_write. Sets

@@ -1,6 +1,7 @@
 # Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """Snapshots of a simulated host's tree, to prove what a write module changed and that nothing else changed.
 
     tree.py copy HOST_DIR DEST     copy a built host (sys, proc, dev) to DEST, links kept as links

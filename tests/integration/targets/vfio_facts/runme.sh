@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # vfio_facts through its public interface: real `ansible` and `ansible-playbook` runs against
 # the bundled simulated inventory (tests/sim/inventory.yml), every host reading its own tree.
 source "$(dirname "$0")/../setup_sim/env.sh"

@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # vfio_vf through ansible-playbook and ansible on copies of simulated hosts: every write is
 # checked by path and content in the module's result and in the tree itself (a snapshot of
 # the whole tree before and after each task; nothing else may change).

@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """The preflight_checks filter: every source against every candidate, the first that fits chosen."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import T4, dev, host, offer
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import T4, dev, host, offer
 from ansible_collections.vfio.migration.plugins.filter.preflight_checks import preflight_checks
 
 Q = dict(board=T4, type='nvidia-230')

@@ -1,12 +1,12 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """The preflight_scope filter: only the chosen devices in use are planned."""
 
 from __future__ import annotations
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import T4, dev, host, offer
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import T4, dev, host, offer
 from ansible_collections.vfio.migration.plugins.filter.preflight_scope import preflight_scope
 
 Q = dict(board=T4, type='nvidia-230')

@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """The preflight_waves filter: waves numbered without the blocked hosts."""
 
 from __future__ import annotations

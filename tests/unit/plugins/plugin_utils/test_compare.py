@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """One directed comparison with the shipped rules: each case is a source device, a
 destination device or offer, the verdict, and the rules (with text) that say no."""
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import A100, CX6DX_VF, H100_NVL, H100_PCIE, H800_PCIE, NV, T4, dev, offer
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import A100, CX6DX_VF, H100_NVL, H100_PCIE, H800_PCIE, NV, T4, dev, offer
 from ansible_collections.vfio.migration.plugins.plugin_utils._compare import Comparator
 from ansible_collections.vfio.migration.plugins.plugin_utils._rules import load_rule_set
 

@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """The filter gateway: arguments checked against the filter's own DOCUMENTATION, one error style."""
 
 from __future__ import annotations
@@ -132,3 +132,15 @@ def test_every_filter_of_the_collection_has_a_gateway_matching_its_documentation
         # the Python parameters are the positional options, then the other options
         assert len(parameters) == len(options), name
         assert set(positional) <= set(options), name
+
+
+def test_plain_turns_string_subclasses_into_exact_str():
+
+    class Unsafe(str):
+        def __str__(self):  # pylint: disable=invalid-str-returned  # like AnsibleUnsafeText on 2.16
+            return self
+
+    value = gateway.plain({Unsafe('k'): [Unsafe('nvidia-230'), True, 3, 1.5, None]})
+    key = list(value)[0]
+    assert type(key) is str and type(value[key][0]) is str      # pylint: disable=unidiomatic-typecheck
+    assert value == {'k': ['nvidia-230', True, 3, 1.5, None]}

@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """compat_matrix: classes of identical hosts, directed class verdicts, expansion to host pairs."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import A100, CX6DX_PF, CX6DX_VF, T4, dev, host, offer, pf
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import A100, CX6DX_PF, CX6DX_VF, T4, dev, host, offer, pf
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import migration_check
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError, FactsError
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix

@@ -1,8 +1,8 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""migration_plan and upgrade_order: evacuation with capacity, waves, blocked VMs, rolling upgrades."""
+
+"""migration_plan: evacuation with capacity, waves, blocked VMs."""
 
 from __future__ import annotations
 
@@ -11,30 +11,13 @@ import random
 
 import pytest
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import CX6DX_PF, CX6DX_VF, T4, dev, host, offer, pf
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import T4, dev, gpu, host, offer
 from ansible_collections.vfio.migration.plugins.plugin_utils._engine import Engine
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError
 from ansible_collections.vfio.migration.plugins.plugin_utils._placement import place
 from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan
-from ansible_collections.vfio.migration.plugins.plugin_utils._upgrade_order import upgrade_order
 
 Q1 = dict(board=T4, type='nvidia-230')
-OLD, NEW = '6.1.0-18-amd64', '6.8.0-45-generic'
-
-
-def gpu(tag, vms=(), avail=0, version='550.54.16', type_id='nvidia-230'):
-    devices = []
-    for v, count in enumerate(vms):
-        for i in range(count):
-            devices.append(dev('%s-v%d-%d' % (tag, v, i), vm='%s-vm%d' % (tag, v), board=T4, type=type_id,
-                               version=version))
-    return host(*(devices + [offer('0000:3b:00.0', T4, type_id, avail, version=version)]))
-
-
-def nic(tag, kernel, vms=0, spare=0):
-    devices = [dev('%s-vf%d' % (tag, i), vm='%s-vm%d' % (tag, i), board=CX6DX_VF, version=kernel,
-                   parent='0000:5e:00.0') for i in range(vms)]
-    return host(*(devices + [pf('0000:5e:00.0', CX6DX_PF, vms + spare, vms, vf_device='101e')]), kernel=kernel)
 
 
 def moves(plan):
@@ -161,67 +144,3 @@ def test_plan_matches_brute_force_optimum(seed):
         offered = [t['available_instances'] for t in facts[dst]['mdev_types']
                    if t['parent'] == parent and t['type'] == type_id]
         assert count <= offered[0]
-
-
-# --------------------------------------------------------------------- upgrades
-
-def test_upgrade_order_newer_accepts_older():
-    facts = {'h1': nic('h1', OLD, vms=2), 'h2': nic('h2', OLD, vms=1, spare=1), 'h3': nic('h3', OLD, spare=2)}
-    result = upgrade_order(facts, {'hosts': ['h1', 'h2', 'h3'], 'versions': {'mlx5_vfio_pci': NEW, 'kernel': NEW}})
-    assert result['feasible'] and result['order'] == ['h3', 'h2', 'h1']
-    steps = dict((s['host'], s) for s in result['steps'])
-    assert steps['h3']['moves'] == []
-    assert [(m['vm'], m['destination']) for m in steps['h2']['moves']] == [('h2-vm0', 'h3')]
-    # h1's VMs go to upgraded hosts (newer accepts older)
-    assert sorted(m['destination'] for m in steps['h1']['moves']) == ['h2', 'h3']
-
-
-def test_upgrade_order_never_back_to_an_old_host():
-    """Only h1 is upgraded first if its VM can leave; then h2's VM may go to h1 (new), but a VM
-    that sits on the upgraded h1 can never return to the old h3."""
-    facts = {'h1': nic('h1', OLD, vms=1), 'h2': nic('h2', OLD, vms=1), 'h3': nic('h3', OLD, spare=1)}
-    result = upgrade_order(facts, {'h1': {'kernel': NEW}, 'h2': {'kernel': NEW}})
-    assert result['feasible']
-    first, second = result['steps']
-    assert first['host'] == 'h1' and first['moves'][0]['destination'] == 'h3'
-    # h2's VM: h3 is full now, h1 is new and free -> goes to h1
-    assert second['host'] == 'h2' and second['moves'][0]['destination'] == 'h1'
-
-
-def test_upgrade_order_blocked_when_equal_versions_are_required():
-    """NVIDIA vGPU needs identical host drivers: once one host is upgraded nothing old can land on
-    it, so with no spare old capacity the last old host cannot be emptied."""
-    facts = {'g1': gpu('g1', vms=(1,), avail=1), 'g2': gpu('g2', vms=(1,), avail=1)}
-    result = upgrade_order(facts, {'hosts': ['g1', 'g2'], 'versions': {'nvidia': '550.90.07'}})
-    assert not result['feasible']
-    assert result['order'] == ['g1']
-    assert result['not_upgraded'] == ['g2']
-    assert any(r['rule'] == 'nvidia_host_driver_equal' for b in result['blocked'] for r in b['reasons'])
-
-
-def test_upgrade_targets_errors():
-    facts = {'a': nic('a', OLD)}
-    with pytest.raises(ArgumentError, match='targets must be a mapping'):
-        upgrade_order(facts, ['a'])
-    with pytest.raises(ArgumentError, match="targets names host 'zz'"):
-        upgrade_order(facts, {'zz': {'kernel': NEW}})
-    with pytest.raises(ArgumentError, match=r"targets\['a'\] must map driver"):
-        upgrade_order(facts, {'a': 'x'})
-
-
-def test_upgrade_order_backtracks_where_fewest_devices_first_fails():
-    """h1 (one VF) first would send its VM to x0 and leave no host with two free slots for
-    h0's two-VF VM; upgrading h0 first (its VM to x0) and then h1 (to the emptied h0) works."""
-    def vf(tag, number, vm):
-        return dev('%s-vf%d' % (tag, number), vm=vm, board=CX6DX_VF, version=OLD, parent='0000:5e:00.0')
-    facts = {
-        'h0': host(vf('h0', 0, 'big'), vf('h0', 1, 'big'), pf('0000:5e:00.0', CX6DX_PF, 2, 2, vf_device='101e'),
-                   kernel=OLD),
-        'h1': host(vf('h1', 0, 'small'), pf('0000:5e:00.0', CX6DX_PF, 1, 1, vf_device='101e'), kernel=OLD),
-        'x0': host(pf('0000:5e:00.0', CX6DX_PF, 2, 0, vf_device='101e'), kernel=OLD),
-    }
-    result = upgrade_order(facts, {'hosts': ['h0', 'h1'], 'versions': {'kernel': NEW}})
-    assert result['feasible'] and result['searched']
-    assert result['order'] == ['h0', 'h1']
-    assert [(m['vm'], m['destination']) for m in result['steps'][0]['moves']] == [('big', 'x0')]
-    assert [(m['vm'], m['destination']) for m in result['steps'][1]['moves']] == [('small', 'h0')]

@@ -1,12 +1,12 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """The engine's own reasons: built once (_reasons.py), the same from every entry function."""
 
 from __future__ import annotations
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import T4, dev, host, offer
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import T4, dev, host, offer
 from ansible_collections.vfio.migration.plugins.plugin_utils import _reasons as r
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import migration_check
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix
@@ -79,3 +79,10 @@ def test_and_more_is_written_one_way():
     assert r.and_more(['a', 'b']) == 'a, b'
     assert r.and_more(['a', 'b', 'c', 'd', 'e']) == 'a, b, c and 2 more'
     assert r.and_more(iter(['a', 'b', 'c']), limit=1) == 'a and 2 more'
+
+
+def test_and_more_with_a_total_beyond_the_items_and_another_separator():
+    assert r.and_more(['a', 'b'], limit=None, total=5) == 'a, b and 3 more'
+    assert r.and_more([], limit=None, total=2) == 'and 2 more'
+    assert r.and_more(['x', 'y', 'z'], limit=2, sep='; ') == 'x; y and 1 more'
+    assert (r.more(4), r.more(4, up_to=True)) == ('and 4 more', 'and up to 4 more')

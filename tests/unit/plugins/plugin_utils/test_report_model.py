@@ -1,6 +1,6 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 
 from ansible_collections.vfio.migration.plugins.plugin_utils import _report_model as rm
 
-from ansible_collections.vfio.migration.tests.unit.plugins.plugin_utils.report_fixture import HOSTILE_HOST, VERSION_REASON, fleet, model
+from ansible_collections.vfio.migration.tests.unit.helpers.hashseed import outputs_under_seeds
+from ansible_collections.vfio.migration.tests.unit.helpers.report_fleet import HOSTILE_HOST, VERSION_REASON, fleet, model
 
 
 def test_summary_counts_every_directed_pair():
@@ -72,7 +73,11 @@ def test_class_profiles_describe_the_offer():
 
 
 def test_model_is_json_and_deterministic():
-    assert json.dumps(model(), sort_keys=True) == json.dumps(model(), sort_keys=True)
+    """The same bytes in this process and in two others with different string hash seeds."""
+    code = ('import json; from ansible_collections.vfio.migration.tests.unit.helpers.report_fleet import model; '
+            'print(json.dumps(model()))')
+    first, second = outputs_under_seeds(code)
+    assert first == second == json.dumps(model()) + '\n'
     assert HOSTILE_HOST in [h['name'] for h in json.loads(json.dumps(model()))['hosts']]
 
 

@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """Rule sets: shipped files, user files, inline rules, switching off, and malformed input."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import CX6DX_VF, T4, dev
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import CX6DX_VF, T4, dev
 from ansible_collections.vfio.migration.plugins.plugin_utils._compare import Comparator
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import RuleError
 from ansible_collections.vfio.migration.plugins.plugin_utils._rules import load_rule_set, shipped_files

@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """Malformed facts are refused with the host, the device and the field named."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import T4, dev, host, offer, pf
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import T4, dev, host, offer, pf
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import FactsError
 from ansible_collections.vfio.migration.plugins.plugin_utils._schema import validate_facts
 

@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """The rules for what QEMU and the kernel check on resume: PCI config identity, PRE_COPY,
 the NVIDIA host driver policy and machine type. Each rule: a case it refuses (with the
 concrete difference in its message) and one it allows."""
@@ -12,7 +12,7 @@ import copy
 
 import pytest
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import CX6DX_VF, T4, dev, offer
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import CX6DX_VF, T4, dev, offer
 from ansible_collections.vfio.migration.plugins.plugin_utils._compare import Comparator
 from ansible_collections.vfio.migration.plugins.plugin_utils._operators import OPERATORS, machine_version
 from ansible_collections.vfio.migration.plugins.plugin_utils._rules import load_rule_set

@@ -15,9 +15,9 @@ import os
 import pytest
 
 from ansible_collections.vfio.migration.plugins.module_utils._facts import gather
+from ansible_collections.vfio.migration.tests.unit.helpers.hashseed import outputs_under_seeds
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-SIM = os.path.join(REPO, 'tests', 'sim')
+SIM = os.path.dirname(os.path.abspath(__file__))
 HOST_FILES = sorted(glob.glob(os.path.join(SIM, 'hosts', '*.yml')))
 HOSTS = sorted(os.path.splitext(os.path.basename(path))[0] for path in HOST_FILES)
 
@@ -30,8 +30,10 @@ def _simhost():
 
 
 @pytest.fixture(scope='module')
-def built(once):
-    return once('simhosts', lambda out: _simhost().build_all(HOST_FILES, out))
+def built(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp('simhosts'))
+    _simhost().build_all(HOST_FILES, out)
+    return out
 
 
 @pytest.fixture(scope='module')
@@ -55,6 +57,16 @@ def test_the_library_has_the_promised_hosts():
     for name in ('t4-a', 't4-b', 't4-c', 't4-d', 'a100-sriov', 'cx6-a', 'gvtg', 's390', 'hisi', 'empty',
                  'mtty-612-b'):
         assert name in HOSTS
+
+
+def test_every_host_reads_the_same_under_two_hash_seeds(built):
+    """gather() of every host in two fresh processes with different PYTHONHASHSEED values: the same bytes."""
+    code = ('import json, sys; from ansible_collections.vfio.migration.plugins.module_utils._facts import gather; '
+            'print(json.dumps([gather(sys.argv[1] + "/" + h + "/sys", sys.argv[1] + "/" + h + "/proc", '
+            'sys.argv[1] + "/" + h + "/dev") for h in sys.argv[2:]]))')
+    first, second = outputs_under_seeds(code, args=[built] + HOSTS)
+    assert first == second
+    assert len(json.loads(first)) == len(HOSTS)
 
 
 @pytest.mark.parametrize('name', HOSTS)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from ansible_collections.vfio.migration.tests.unit.conftest import FakeHost
+from ansible_collections.vfio.migration.tests.unit.helpers.sysfs_tree import FakeHost
 
 UUID = '2c3f0b2a-1b1e-4f6e-9a55-0d8f2e2f6a01'
 ODD = ('\u00b2', '\u0663', '1\u00b9', '1_0', '+1', ' 7 ', '0x\u0661')

@@ -20,8 +20,8 @@ import tempfile
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.vfio.migration.plugins.module_utils._facts import gather
-from ansible_collections.vfio.migration.tests.unit.plugins.module_utils.audit import Audit
-from ansible_collections.vfio.migration.tests.unit.plugins.module_utils.damaged_tree import DAMAGES, build, damage
+from ansible_collections.vfio.migration.tests.unit.helpers.audit import Audit
+from ansible_collections.vfio.migration.tests.unit.helpers.damaged_tree import DAMAGES, build, damage
 
 EXAMPLES = 1000
 MAX_BYTES = 200000

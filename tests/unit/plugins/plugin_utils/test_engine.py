@@ -1,12 +1,12 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """A destination that has the device's kind of slot, with no room left, says so first."""
 
 from __future__ import annotations
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import CX6DX_PF, CX6DX_VF, T4, dev, host, offer, pf
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import CX6DX_PF, CX6DX_VF, T4, dev, host, offer, pf
 from ansible_collections.vfio.migration.plugins.filter.compat_matrix import FilterModule as MatrixFilters
 from ansible_collections.vfio.migration.plugins.filter.migration_check import FilterModule as CheckFilters
 from ansible_collections.vfio.migration.plugins.filter.migration_plan import FilterModule as PlanFilters

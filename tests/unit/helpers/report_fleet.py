@@ -1,6 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """A small fleet for the report tests, written the way the facts module reports hosts.
 
 kvm-a runs VM web01 on a T4 vGPU (nvidia-230, driver 550.54.16); kvm-b has the same GPU,

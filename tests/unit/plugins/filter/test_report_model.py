@@ -1,6 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """The report over the real engine: a small fleet described in a few lines, the verdicts and
 the reasons a user reads."""
 
@@ -12,7 +13,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.vfio.migration.plugins.filter.report_model import report_model
 from ansible_collections.vfio.migration.plugins.plugin_utils import _report_model as rm
 
-from ansible_collections.vfio.migration.tests.unit.plugins.plugin_utils.report_fixture import HOSTILE, device, facts, mdev_type
+from ansible_collections.vfio.migration.tests.unit.helpers.report_fleet import HOSTILE, device, facts, mdev_type
 
 DRIVER_RULE = 'NVIDIA vGPU migrates only between identical host driver versions'
 

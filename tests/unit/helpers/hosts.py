@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """Short host descriptions for the engine's table-driven tests.
 
 ``host(dev('gpu0', T4, type='nvidia-230', vm='web'), offer('0000:3b:00.0', T4, 'nvidia-230', 4))``
@@ -102,3 +102,22 @@ def host(*items, kernel='6.8.0-45-generic', modules=None):
         'summary': {},
         'warnings': [],
     }
+
+
+# Whole hosts for the plan and upgrade tests
+OLD_KERNEL, NEW_KERNEL = '6.1.0-18-amd64', '6.8.0-45-generic'
+
+
+def gpu(tag, vms=(), avail=0, version='550.54.16', type_id='nvidia-230'):
+    devices = []
+    for v, count in enumerate(vms):
+        for i in range(count):
+            devices.append(dev('%s-v%d-%d' % (tag, v, i), vm='%s-vm%d' % (tag, v), board=T4, type=type_id,
+                               version=version))
+    return host(*(devices + [offer('0000:3b:00.0', T4, type_id, avail, version=version)]))
+
+
+def nic(tag, kernel, vms=0, spare=0):
+    devices = [dev('%s-vf%d' % (tag, i), vm='%s-vm%d' % (tag, i), board=CX6DX_VF, version=kernel,
+                   parent='0000:5e:00.0') for i in range(vms)]
+    return host(*(devices + [pf('0000:5e:00.0', CX6DX_PF, vms + spare, vms, vf_device='101e')]), kernel=kernel)

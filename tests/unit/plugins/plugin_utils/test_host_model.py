@@ -1,7 +1,7 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+
 """The mdev types of one parent share its capacity (NVIDIA time-sliced GPUs: one type at a time)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import random
 from fractions import Fraction
 
 
-from ansible_collections.vfio.migration.tests.unit.engine_hosts import A100, T4, dev, host, offer
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import A100, T4, dev, host, offer
 from ansible_collections.vfio.migration.plugins.plugin_utils._check import migration_check
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix
 from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan

@@ -1,0 +1,31 @@
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""_numbers: numbers in sysfs and procfs text are ASCII digits only (issue 10, item 1)."""
+
+from __future__ import annotations
+
+from ansible_collections.vfio.migration.plugins.module_utils._capability import kernel_at_least
+from ansible_collections.vfio.migration.plugins.module_utils._numbers import (
+    is_digits, leading_int, parse_hex, parse_int, split_digits)
+from ansible_collections.vfio.migration.plugins.module_utils._nvidia import parse_creatable
+from ansible_collections.vfio.migration.plugins.module_utils._processes import parse_holder
+
+# str.isdigit() accepts all of these, int() rejects the first two and accepts the last
+ODD_DIGITS = ('\u00b2', '1\u00b9', '\u0663')
+
+
+def test_numbers_are_ascii_only():
+    for odd in ODD_DIGITS:
+        assert not is_digits(odd)
+        assert parse_int(odd) is None
+        assert parse_hex(odd) is None
+        assert parse_holder('/dev/vfio/' + odd) is None
+        assert parse_holder('/dev/vfio/devices/vfio' + odd) is None
+        assert parse_creatable('ID : Name\n%s : NVIDIA A100-4C\n' % odd) == []
+        assert split_digits('a' + odd + 'b') == ['a' + odd + 'b'] or odd[0] == '1'
+    assert parse_int('-1') == -1 and parse_int('1_0') is None and parse_int('+1') is None
+    assert parse_hex('0x10DE') == '10de' and parse_hex('1_0') is None and parse_hex('') is None
+    assert kernel_at_least('\u00b2.8.0', 6, 7) is None and kernel_at_least('6.\u0663', 6, 7) is None
+    assert leading_int('12-rc1') == 12 and kernel_at_least('6.12.0', 6, 7) is True
