@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+# Copyright (c) vfio.migration contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 # vfio_preflight_prepare: the role creates on the chosen destinations the mdevs (the source's UUID
 # and type, written to the type's create file) and the VFs (sriov_numvfs, then the new VF bound to
 # the source VF's driver) that the placements need. Every file written is checked by path and

@@ -1,15 +1,13 @@
-# -*- coding: utf-8 -*-
-# Copyright: contributors to the vfio.migration collection
+# Copyright (c) vfio.migration contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What vfio_preflight_prepare makes on the destinations (plugin_utils._preflight_prepare and its filter)."""
+
+"""What vfio_preflight_prepare makes on the destinations (plugin_utils._preflight_prepare)."""
 
 from __future__ import annotations
 
 import pytest
-from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vfio.migration.plugins.filter.preflight_prepare import preflight_prepare
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import PreflightInputError
 from ansible_collections.vfio.migration.plugins.plugin_utils._preflight_prepare import prepare
 
@@ -116,7 +114,3 @@ def test_bad_input_is_named():
         prepare({'src': _src()}, [dict(MDEV_MOVE, destination='gone')])
     with pytest.raises(PreflightInputError, match=r"moves\[0\]: expected 'placements' or 'devices'"):
         prepare({'src': _src()}, [{'source': 'src', 'destination': 'dst'}])
-    with pytest.raises(AnsibleFilterError, match='^vfio.migration.preflight_prepare: moves is required$'):
-        preflight_prepare({'src': _src()})
-    out = preflight_prepare({'src': _src(), 'dst': _dst()}, [MDEV_MOVE])
-    assert [m['uuid'] for m in out['mdevs']] == [U1, U2.lower()]
