@@ -147,12 +147,17 @@ build: prepare sim
 	  grep -q '"vm": "web-01"' adhoc.txt
 	@echo "build: $$(cd $(TOP)/build/galaxy/dist && ls vfio-migration-*.tar.gz) installs; ansible-doc and vfio_facts run from the installed copy"
 
+# An execution environment with the collection: ansible-builder (from tools/requirements/ee.txt) makes
+# its build context (no image is built) and tests/ee checks it finds meta/execution-environment.yml.
+ee: $(VENVS)/ee/.stamp
+	$(call bin,ee)/python -m pytest -q -p no:cacheprovider tests/ee
+
 test-kernel:
 	if [ -f tests/kernel/run.sh ]; then bash tests/kernel/run.sh; \
 	else echo "test-kernel: no tests/kernel/run.sh, nothing to do"; fi
 
 test: prepare
-	$(MAKE) --no-print-directory --keep-going -j$(JOBS) --output-sync=target units sanity $(integration_jobs) lint changelog-lint build browser
+	$(MAKE) --no-print-directory --keep-going -j$(JOBS) --output-sync=target units sanity $(integration_jobs) lint changelog-lint build browser ee
 	case "$${VFIO_TEST_KERNEL:-0}" in \
 	  1) $(MAKE) --no-print-directory test-kernel ;; \
 	  auto) $(PYTHON) tests/kernel/stamp.py check || $(MAKE) --no-print-directory test-kernel ;; \

@@ -17,6 +17,8 @@ mdev types are looked up by the parent driver, which is the prefix of the type i
 
 from __future__ import annotations
 
+from ansible_collections.vfio.migration.plugins.module_utils._migration_features import features, kernel_version
+
 __all__ = ['capability', 'is_vfio_pci_driver', 'kernel_at_least', 'VFIO_PCI_DRIVERS']
 
 # Drivers that hand a whole PCI function to VFIO besides the ``*_vfio_pci`` variant drivers.
@@ -36,21 +38,8 @@ def kernel_at_least(release, major, minor):
 
     ``None`` when the release does not start with two numbers.
     """
-    if not release:
-        return None
-    parts = []
-    for chunk in release.split('.', 2)[:2]:
-        digits = ''
-        for ch in chunk:
-            if not ch.isdigit():
-                break
-            digits += ch
-        if not digits:
-            return None
-        parts.append(int(digits))
-    if len(parts) < 2:
-        return None
-    return (parts[0], parts[1]) >= (major, minor)
+    version = kernel_version(release)
+    return None if version is None else version >= (major, minor)
 
 
 def _yes(reason):
@@ -171,6 +160,18 @@ def _mtty(kernel_release):
 
 
 def capability(kind, driver, pci=None, is_vf=False, kernel_release=None):
+    """Migration verdict for one device or type, with the protocol features of its driver.
+
+    Same parameters as :func:`verdict`; returns ``{'capable', 'features', 'reason'}`` where
+    ``features`` (see ``_migration_features``) is ``[]`` for a driver that cannot migrate and
+    ``None`` when not known.
+    """
+    found = verdict(kind, driver, pci, is_vf, kernel_release)
+    names = [] if found['capable'] is False else features(driver, kernel_release)
+    return {'capable': found['capable'], 'features': names, 'reason': found['reason']}
+
+
+def verdict(kind, driver, pci=None, is_vf=False, kernel_release=None):
     """Migration verdict for one device or type.
 
     :param kind: ``pci``, ``mdev``, ``nvidia_vgpu``, ``ccw`` or ``ap``.

@@ -17,7 +17,8 @@ from __future__ import annotations
 import gc
 import re
 
-from ansible_collections.vfio.migration.plugins.module_utils import _mdev, _nvidia, _pci, _processes
+from ansible_collections.vfio.migration.plugins.module_utils import _in_use, _mdev, _nvidia, _pci, _processes
+from ansible_collections.vfio.migration.plugins.module_utils._migration_features import apply_overrides
 from ansible_collections.vfio.migration.plugins.module_utils._profile import PCI_ID_KEYS, fingerprint
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
 from ansible_collections.vfio.migration.plugins.module_utils._versions import Versions
@@ -92,11 +93,6 @@ def _fingerprints(records):
         record['fingerprint'] = value
 
 
-def _pick(entries):
-    """The holder to report: one with a VM name first, then the lowest pid."""
-    return sorted(entries, key=lambda e: (e['vm'] is None, e['pid']))[0]
-
-
 def _summary(devices, types, sriov, warnings, scanned):
     by_kind = dict((kind, 0) for kind in KINDS)
     in_use = 0
@@ -128,11 +124,13 @@ def _summary(devices, types, sriov, warnings, scanned):
     }
 
 
-def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versions=None, scan_processes=True):
+def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versions=None, scan_processes=True,
+           migration_features=None):
     """The ``vfio`` facts of the host whose trees are at the given roots.
 
     :param software_versions: ``{type id or driver: version}`` overrides.
     :param scan_processes: look for VFIO holders in ``proc_root``.
+    :param migration_features: ``{driver: [feature, ...]}`` overrides of ``migration.features``.
     :returns: a dict with ``schema_version``, ``host``, ``devices``, ``mdev_types``,
         ``sriov``, ``summary`` and ``warnings``; never raises for what it reads.
     """
@@ -141,7 +139,9 @@ def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versi
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes)
+        facts = _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes)
+        apply_overrides(facts['devices'] + facts['mdev_types'], migration_features)
+        return facts
     finally:
         if enabled:
             gc.enable()
@@ -174,13 +174,7 @@ def _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes):
         types = mdev_types + vgpu_types
         sriov = pci.sriov
 
-    if holders:
-        for device in devices:
-            entries = holders.get(('group', device['iommu_group'])) if device['iommu_group'] else None
-            if not entries and device['_real'] in vfio_dev:
-                entries = holders.get(('cdev', vfio_dev[device['_real']]))
-            if entries:
-                device['in_use'] = _pick(entries)
+    _in_use.mark(devices, holders, vfio_dev)
 
     for device in devices:
         del device['_real']

@@ -15,6 +15,7 @@ to a VFIO driver, SR-IOV PFs, mdev parents, NVIDIA VFs) the ids and the rest
 from __future__ import annotations
 
 from ansible_collections.vfio.migration.plugins.module_utils._capability import capability, is_vfio_pci_driver
+from ansible_collections.vfio.migration.plugins.module_utils._pci_config import config_space as read_config_space
 from ansible_collections.vfio.migration.plugins.module_utils._versions import vendor_attributes
 
 __all__ = ['scan', 'read_ids', 'device_record', 'pci_type', 'PciScan', 'NVIDIA_VENDOR']
@@ -40,7 +41,7 @@ def pci_type(pci):
 
 
 def device_record(real, id, kind, device_api, type, driver, parent, iommu_group, numa_node, pci,
-                  software_version, software_version_source, migration, attributes, cdev):
+                  software_version, software_version_source, migration, attributes, cdev, config_space=None):
     """A ``devices`` entry with every schema_version 1 key (``in_use``/``fingerprint`` filled later).
 
     ``_real`` (the resolved sysfs path) is for the assembler and removed before output.
@@ -49,6 +50,7 @@ def device_record(real, id, kind, device_api, type, driver, parent, iommu_group,
         '_real': real,
         'attributes': dict(sorted(attributes.items())),
         'cdev': cdev,
+        'config_space': config_space,
         'device_api': device_api,
         'driver': driver,
         'fingerprint': None,
@@ -161,5 +163,6 @@ def scan(ctx, mdev_parents=frozenset()):
             migration=capability('pci', driver, pci, is_vf=physfn is not None, kernel_release=ctx.kernel_release),
             attributes=attributes,
             cdev=cdev_of(ctx, real),
+            config_space=read_config_space(reader, real),
         ))
     return result

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import os
 
+from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import machine_type
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import VANISHED, describe_error
 
 __all__ = ['scan', 'vm_name', 'parse_holder']
@@ -148,5 +149,5 @@ def scan(reader, dev_root):
         cmdline = reader.read_bytes(reader.root + '/' + pid + '/cmdline', vanish_ok=True)
         vm = vm_name(cmdline)
         for key, holder in found[pid].items():
-            holders.setdefault(key, []).append({'holder': holder, 'pid': int(pid), 'vm': vm})
+            holders.setdefault(key, []).append({'holder': holder, 'machine_type': machine_type(cmdline), 'pid': int(pid), 'vm': vm})
     return holders

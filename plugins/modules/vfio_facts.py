@@ -64,6 +64,14 @@ options:
       - Values are version strings. Overridden devices report C(software_version_source=override).
     type: dict
     default: {}
+  migration_features:
+    description:
+      - Operator overrides of C(migration.features), keyed by driver name (V(mlx5_vfio_pci), V(nvidia), V(mtty);
+        V(-) and V(_) taken as the same), for drivers the built-in table does not know (out-of-tree drivers such as
+        the NVIDIA vGPU host driver) or whose features depend on the device firmware.
+      - Values are lists of V(stop_copy), V(p2p), V(pre_copy) and V(dirty_tracking).
+    type: dict
+    default: {}
   scan_processes:
     description:
       - Scan C(<proc_root>/<pid>/fd) for open VFIO groups and cdevs to fill C(in_use).
@@ -76,6 +84,8 @@ notes:
     the mdev samples and the NVIDIA vGPU host driver, and is V(null) with a reason for unknown drivers.
   - Needs read access to sysfs and, for C(in_use), to every process' C(fd) directory, so run it with C(become)
     on real hosts.
+  - C(config_space) comes from the C(config) file of each VFIO-bound function (read only); like C(lspci -v), that
+    read makes the kernel resume a runtime-suspended device for a moment (C(drivers/pci/pci-sysfs.c)).
   - The module only uses the Python standard library (3.8 or later) on the target.
 seealso:
   - name: VFIO - Virtual Function I/O
@@ -296,6 +306,18 @@ ansible_facts:
                   returned: always
                   type: str
                   sample: vfio-pci assigns the function but implements no migration state; a VM using it cannot live-migrate (assignment only).
+                features:
+                  description:
+                    - The optional parts of the VFIO migration protocol v2 the driver implements on this kernel
+                      (V(stop_copy), V(p2p), V(pre_copy), V(dirty_tracking)), from a table of the mainline drivers' sources
+                      (C(vdev->migration_flags) and C(log_ops)); V([]) for a driver that cannot migrate, V(null) when not
+                      known (out-of-tree or unlisted drivers). O(migration_features) overrides it per driver.
+                    - A destination without V(pre_copy) fails a migration from a source with it at switchover
+                      (QEMU C(hw/vfio/migration.c)); the default rule C(pre_copy_asymmetry) refuses that pair.
+                  returned: always
+                  type: list
+                  elements: str
+                  sample: [dirty_tracking, p2p, pre_copy, stop_copy]
             attributes:
               description:
                 - Vendor- or device-API-specific attributes, read as they are.
@@ -310,6 +332,38 @@ ansible_facts:
               returned: always
               type: str
               sample: /dev/vfio/devices/vfio0
+            config_space:
+              description:
+                - Layout of a whole PCI function's configuration space (kind V(pci)), read from its C(config) file;
+                  QEMU refuses to load a device whose header type or capability chain differs from the source's.
+                - V(null) when the file is not readable past the 64-byte header (the kernel gives readers without
+                  C(CAP_SYS_ADMIN) 64 bytes, so run with C(become)), and for mdevs, SR-IOV vGPUs, ccw and ap devices
+                  (their parent's identity and the type decide).
+                - Not part of the profile or the fingerprint (the same device would fingerprint differently with and
+                  without root); the rules that read it key their comparisons on it.
+              returned: always
+              type: dict
+              contains:
+                header_type:
+                  description: The header layout (C(00) normal, C(01) bridge), without the multi-function bit.
+                  returned: always
+                  type: str
+                  sample: "00"
+                capabilities:
+                  description: Standard capabilities in chain order as C(<id>@<offset>), lower-case hex, 2-digit ids.
+                  returned: always
+                  type: list
+                  elements: str
+                  sample: ["01@60", "05@68", "10@78", "11@b4"]
+                extended_capabilities:
+                  description:
+                    - PCI Express extended capabilities in chain order as C(<id>@<offset>), 4-digit ids; empty for a
+                      256-byte config space.
+                    - A chain that loops is cut where it repeats, with a warning.
+                  returned: always
+                  type: list
+                  elements: str
+                  sample: ["0001@100", "000e@148"]
             in_use:
               description:
                 - The process holding the device's VFIO group or cdev open, or V(null) (also when
@@ -327,6 +381,15 @@ ansible_facts:
                   returned: always
                   type: str
                   sample: web-01
+                machine_type:
+                  description:
+                    - The QEMU machine type from the process' command line (C(-machine pc-q35-8.2,...) as libvirt writes
+                      it, C(-machine type=...), C(-M ...); the last one given wins), or V(null) when there is none (QEMU's
+                      default machine) or the process is no QEMU.
+                    - QEMU's compatibility properties follow it; the NVIDIA rules read it (see the guide to rules).
+                  returned: always
+                  type: str
+                  sample: pc-q35-8.2
                 holder:
                   description: The device node the process holds, as the host names it.
                   returned: always
@@ -408,7 +471,7 @@ ansible_facts:
               type: str
               sample: module
             migration:
-              description: As for devices (C(capable), C(reason)).
+              description: As for devices (C(capable), C(features), C(reason)).
               returned: always
               type: dict
             fingerprint:
@@ -540,6 +603,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.vfio.migration.plugins.module_utils._facts import gather
+from ansible_collections.vfio.migration.plugins.module_utils._migration_features import check_overrides
 
 
 def main():
@@ -550,6 +614,7 @@ def main():
             'dev_root': {'type': 'path', 'default': '/dev'},
             'software_versions': {'type': 'dict', 'default': {}},
             'scan_processes': {'type': 'bool', 'default': True},
+            'migration_features': {'type': 'dict', 'default': {}},
         },
         supports_check_mode=True,
     )
@@ -558,12 +623,16 @@ def main():
         if value is None or isinstance(value, (bool, dict, list)):
             module.fail_json(msg='software_versions[%r] must be a version string, not %r' % (key, value))
         overrides[to_text(key)] = to_text(value)
+    features, problem = check_overrides(module.params['migration_features'])
+    if problem:
+        module.fail_json(msg=problem)
     facts = gather(
         sysfs_root=module.params['sysfs_root'],
         proc_root=module.params['proc_root'],
         dev_root=module.params['dev_root'],
         software_versions=overrides,
         scan_processes=module.params['scan_processes'],
+        migration_features=features,
     )
     module.exit_json(changed=False, ansible_facts={'vfio': facts})
 

@@ -350,8 +350,8 @@ class HostModel(object):
     def demand_signature(self):
         """Hashable: the VMs' device keys (VM grouping kept, names dropped)."""
         if self._demand_sig is None:
-            self._demand_sig = tuple(sorted(tuple(sorted((d.key for d in group), key=repr))
-                                            for group in self.vms.values()))
+            self._demand_sig = tuple(sorted((tuple(sorted((d.key for d in group), key=repr))
+                                             for group in self.vms.values()), key=repr))
         return self._demand_sig
 
     def offer_signature(self):
@@ -369,8 +369,9 @@ def _new_vf_record(entry, siblings, kernel_release):
     vendor = pci.get('vendor')
     if siblings:
         base = siblings[0]
+        # a new VF is a copy of its enabled sibling: same function, same config space layout
         keep = ('kind', 'device_api', 'type', 'driver', 'pci', 'software_version', 'software_version_source',
-                'migration', 'attributes')
+                'migration', 'attributes', 'config_space')
         record = dict((k, base.get(k)) for k in keep)
         record['fingerprint'] = base.get('fingerprint')
     else:

@@ -22,15 +22,24 @@ subset             destination's set holds nothing the source's set lacks
 one_of             the value on ``side`` (source, destination, both) is one of ``values``
 specifier          the version on ``side`` satisfies the PEP 440 ``spec`` (``>=535,<600``)
 not_mixed          both values fall in the same one of ``groups`` (values in no group pass)
+sequence_equal     the same list in the same order (``{missing}``: only on the source,
+                   ``{extra}``: only on the destination; same items in another order is
+                   a ``{problem}``)
+same_major_at_least the same major version (branch), destination >= source
+machine_type       the QEMU machine type on ``side`` is versioned (``pc-q35-8.2``) and
+                   its version satisfies the PEP 440 ``spec``; a type without an upstream
+                   version (``q35``, RHEL's ``pc-q35-rhel9.4.0``) passes (not known)
 ignore             always (documents a deliberate non-check)
 =================  =====================================================================
 """
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.vfio.migration.plugins.plugin_utils import _version_compare as _versions
 
-__all__ = ['OPERATORS', 'PARAMETERS', 'SIDED', 'as_set']
+__all__ = ['OPERATORS', 'PARAMETERS', 'SIDED', 'as_set', 'machine_version']
 
 
 def as_set(value):
@@ -143,6 +152,51 @@ def _key(value):
     return None if value is None else str(value).lower()
 
 
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _sequence_equal(src, dst, rule):
+    first, second = _as_list(src), _as_list(dst)
+    if first == second:
+        return True, {}
+    missing = [str(item) for item in first if item not in second]
+    extra = [str(item) for item in second if item not in first]
+    details = {'missing': ', '.join(missing) or 'nothing', 'extra': ', '.join(extra) or 'nothing'}
+    if not missing and not extra:
+        details['problem'] = 'the same entries in another order'
+    return False, details
+
+
+def _same_major_at_least(source, destination):
+    src, dst = _versions.parse(source), _versions.parse(destination)
+    return src.major == dst.major and _versions.compare(destination, source) >= 0
+
+
+# the upstream version QEMU appends to a versioned machine type: pc-q35-8.2, virt-9.1, pseries-7.2
+_MACHINE_VERSION = re.compile(r'-(\d+\.\d+)(?:\.\d+)?$')
+
+
+def machine_version(machine_type):
+    """``'8.2'`` for ``pc-q35-8.2``; ``None`` for an alias (``q35``) or a downstream type
+    (``pc-q35-rhel9.4.0``), whose compatibility properties the upstream version does not tell."""
+    match = _MACHINE_VERSION.search(str(machine_type))
+    return match.group(1) if match else None
+
+
+def _machine_type(src, dst, rule):
+    for side, value in _sides(rule, src, dst):
+        version = None if value is None else machine_version(value)
+        if version is None:
+            continue
+        try:
+            if not _versions.satisfies(version, rule['spec']):
+                return False, {'side': side, 'value': value}
+        except (ValueError, _versions.VersionError) as exc:
+            return False, {'side': side, 'value': value, 'problem': str(exc)}
+    return True, {}
+
+
 def _ignore(src, dst, rule):
     return True, {}
 
@@ -158,6 +212,9 @@ OPERATORS = {
     'one_of': _one_of,
     'specifier': _specifier,
     'not_mixed': _not_mixed,
+    'sequence_equal': _sequence_equal,
+    'same_major_at_least': _version_op(_same_major_at_least),
+    'machine_type': _machine_type,
     'ignore': _ignore,
 }
 
@@ -166,7 +223,8 @@ PARAMETERS = {
     'one_of': ('values',),
     'specifier': ('spec',),
     'not_mixed': ('groups',),
+    'machine_type': ('spec',),
 }
 
 # Operators that may look at one side only (rule key ``side``).
-SIDED = frozenset(('one_of', 'specifier'))
+SIDED = frozenset(('one_of', 'specifier', 'machine_type'))

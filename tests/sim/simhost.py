@@ -274,14 +274,14 @@ def _uuid(*parts):
 _TOP_KEYS = ('host', 'kernel', 'arch', 'cpus', 'iommu', 'vfio_cdev', 'kernel_cmdline', 'modules',
              'pci', 'mdev_parents', 'css', 'ap', 'vms', 'processes', 'broken', 'notes')
 _PCI_KEYS = ('addr', 'id', 'subsys', 'class', 'rev', 'numa', 'driver', 'driver_override', 'group',
-             'root', 'port', 'sriov', 'mdev', 'vgpu', 'vm', 'name')
+             'root', 'port', 'sriov', 'mdev', 'vgpu', 'vm', 'name', 'caps', 'ext_caps')
 _SRIOV_KEYS = ('total', 'num', 'offset', 'stride', 'autoprobe', 'vf', 'vfs')
-_VF_KEYS = ('id', 'subsys', 'class', 'rev', 'numa', 'driver', 'driver_override', 'group', 'vm')
+_VF_KEYS = ('id', 'subsys', 'class', 'rev', 'numa', 'driver', 'driver_override', 'group', 'vm', 'caps', 'ext_caps')
 _MDEV_KEYS = ('capacity', 'pool', 'driver', 'types', 'instances')
 _TYPE_KEYS = ('name', 'description', 'device_api', 'max', 'weight', 'available')
 _INST_KEYS = ('type', 'uuid', 'vm', 'driver', 'files', 'matrix')
 _VGPU_KEYS = ('types', 'max', 'current', 'creatable', 'params')
-_VM_KEYS = ('name', 'pid', 'name_style', 'iommufd', 'qemu', 'cmdline', 'comm')
+_VM_KEYS = ('name', 'pid', 'name_style', 'iommufd', 'qemu', 'cmdline', 'comm', 'machine')
 _PROC_KEYS = ('pid', 'comm', 'cmdline', 'fds')
 _PARENT_KEYS = ('path', 'class', 'driver', 'mdev')
 _CSS_KEYS = ('id', 'type', 'driver', 'ccw', 'mdev', 'group')
@@ -389,6 +389,8 @@ def _norm_pci(ctx, entries):
             'root': ctx.hexnum(entry.get('root'), field + '.root', 2, None),
             'port': ctx.addr(entry['port'], field + '.port') if entry.get('port') else None,
             'vm': ctx.text(entry.get('vm'), field + '.vm'),
+            'caps': _caps(ctx, entry.get('caps'), field + '.caps', 2),
+            'ext_caps': _caps(ctx, entry.get('ext_caps'), field + '.ext_caps', 4),
             'is_vf': False, 'pf': None, 'vf_index': None, 'sriov': None, 'mdev': None,
             'vgpu_current': None, 'vgpu_creatable': None, 'field': field,
         }
@@ -409,6 +411,29 @@ def _norm_pci(ctx, entries):
             ctx.fail(fn['field'] + '.addr', 'address %s is used twice (also by %s)' % (fn['addr'], seen[fn['addr']]))
         seen[fn['addr']] = fn['field']
     return functions
+
+
+def _caps(ctx, value, field, digits):
+    """A capability chain ``['10@70', ...]`` -> ``[(id, offset), ...]`` (standard: 2-digit ids at
+    0x40-0xfc; extended: 4-digit ids at 0x100-0xffc), dword-aligned, in chain order."""
+    if value is None:
+        return []
+    low, high = (0x40, 0xfc) if digits == 2 else (0x100, 0xffc)
+    chain = []
+    for index, item in enumerate(ctx.seq(value, field)):
+        where = '%s[%d]' % (field, index)
+        text = ctx.text(item, where, allow_empty=False)
+        cap_id, sep, offset = text.partition('@')
+        try:
+            cap_id, offset = int(cap_id, 16), int(offset, 16)
+        except ValueError:
+            ctx.fail(where, 'expected <id>@<offset> in hex, got %r' % text)
+        if not sep or len(text.split('@')[0]) != digits or not low <= offset <= high or offset % 4:
+            ctx.fail(where, 'expected a %d-digit id at a dword offset in %#x-%#x, got %r' % (digits, low, high, text))
+        chain.append((cap_id, offset))
+    if len(set(offset for _id, offset in chain)) != len(chain):
+        ctx.fail(field, 'two capabilities at one offset')
+    return chain
 
 
 def _norm_sriov(ctx, entry, pf, field):
@@ -465,6 +490,8 @@ def _norm_sriov(ctx, entry, pf, field):
             'group': ctx.integer(over.get('group'), vfield + '.group', None, minimum=0),
             'root': pf['root'], 'port': pf['port'],
             'vm': ctx.text(over.get('vm'), vfield + '.vm'),
+            'caps': pick('caps', lambda v, f: _caps(ctx, v, f, 2), pf['caps']),
+            'ext_caps': pick('ext_caps', lambda v, f: _caps(ctx, v, f, 4), pf['ext_caps']),
             'is_vf': True, 'pf': pf['addr'], 'vf_index': i, 'sriov': None, 'mdev': None,
             'vgpu_current': None, 'vgpu_creatable': None, 'field': vfield,
         }
@@ -752,6 +779,7 @@ def _norm_vms(ctx, entries):
         if cmdline is not None:
             cmdline = [ctx.text(a, '%s.cmdline[%d]' % (field, k)) for k, a in enumerate(ctx.seq(cmdline, field + '.cmdline'))]
         vms[name] = {'name': name, 'pid': ctx.integer(entry.get('pid'), field + '.pid', None, minimum=2, maximum=4194304),
+                     'machine': ctx.text(entry.get('machine'), field + '.machine'),
                      'name_style': ctx.choice(entry.get('name_style'), field + '.name_style',
                                               ('guest', 'plain', 'none'), 'guest'),
                      'iommufd': ctx.boolean(entry.get('iommufd'), field + '.iommufd', None),
@@ -916,7 +944,8 @@ def _place_vms(ctx, model):
             continue
         if name not in vms:
             vms[name] = {'name': name, 'pid': None, 'name_style': 'guest', 'iommufd': None, 'qemu': None,
-                         'cmdline': None, 'comm': None, 'field': obj['field'], 'devices': []}
+                         'cmdline': None, 'comm': None, 'machine': None, 'field': obj['field'],
+                         'devices': []}
         vms[name]['devices'].append((kind, obj))
     pids = {}
     for p in model['processes']:
@@ -1041,6 +1070,17 @@ def _pci_config(fn):
     cfg[14] = 0x01 if fn.get('bridge') else 0x00
     if not fn.get('bridge'):
         struct.pack_into('<HH', cfg, 0x2c, fn['svendor'], fn['sdevice'])
+    caps, ext = fn.get('caps') or [], fn.get('ext_caps') or []
+    if caps:
+        cfg[0x34] = caps[0][1]
+    for index, (cap_id, offset) in enumerate(caps):
+        cfg[offset] = cap_id
+        cfg[offset + 1] = caps[index + 1][1] if index + 1 < len(caps) else 0
+    if ext:
+        cfg.extend(bytes(4096 - len(cfg)))
+    for index, (cap_id, offset) in enumerate(ext):
+        nxt = ext[index + 1][1] if index + 1 < len(ext) else 0
+        struct.pack_into('<I', cfg, offset, cap_id | (1 << 16) | (nxt << 20))
     return bytes(cfg)
 
 
@@ -1327,6 +1367,7 @@ class _Builder(object):
         t.mkdir('sys/kernel/iommu_groups')
         t.mkdir('sys/bus/pci/devices')
         t.mkdir('sys/bus/pci/drivers')
+        t.write('sys/bus/pci/drivers_probe', '', 0o200)  # drivers/base/bus.c: write-only
         if self.m['iommu'] and self.m['arch'] == 'x86_64':
             dmar = 'sys/devices/virtual/iommu/dmar0'
             t.mkdir(dmar + '/devices')
@@ -1460,9 +1501,10 @@ class _Builder(object):
             args += ['-name', 'guest=%s,debug-threads=on' % vm['name'].replace(',', ',,')]
         elif vm['name_style'] == 'plain':
             args += ['-name', vm['name']]
-        args += ['-S', '-machine', {'x86_64': 'pc-q35-8.2,usb=off,dump-guest-core=off',
-                                    'aarch64': 'virt-8.2,usb=off,gic-version=3',
-                                    's390x': 's390-ccw-virtio-8.2,usb=off'}[m['arch']],
+        machine = vm['machine'] or {'x86_64': 'pc-q35-8.2', 'aarch64': 'virt-8.2', 's390x': 's390-ccw-virtio-8.2'}[m['arch']]
+        args += ['-S', '-machine', machine + {'x86_64': ',usb=off,dump-guest-core=off',
+                                              'aarch64': ',usb=off,gic-version=3',
+                                              's390x': ',usb=off'}[m['arch']],
                  '-accel', 'kvm', '-m', 'size=8388608k', '-smp', '4,sockets=4,cores=1,threads=1',
                  '-uuid', _uuid(m['host'], 'vm', vm['name']), '-no-user-config', '-nodefaults']
         fds = {0: '/dev/null', 1: 'pipe:[%d]' % self._next_inode(), 2: 'pipe:[%d]' % self._next_inode(),

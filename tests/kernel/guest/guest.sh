@@ -126,4 +126,6 @@ stage module-after
 # 8. capture of the tree as it is now
 python3 /lane/capture.py > "$OUT/capture.json" 2> "$OUT/capture.err" || fail "capture.py"
 stage capture
+python3 /lane/prepare_modules.py || fail "prepare_modules.py"  # vfio_mdev, vfio_vf on the real kernel
+stage prepare-modules
 echo "TIME guest-total $(elapsed 0 "$LAST")s"

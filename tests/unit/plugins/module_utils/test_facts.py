@@ -81,9 +81,10 @@ def test_sriov_pf_with_variant_and_plain_vfio_vfs(host):
         'pci': {'vendor': '15b3', 'device': '101e', 'subsystem_vendor': '15b3', 'subsystem_device': '0016',
                 'class': '020000', 'revision': '00'},
         'software_version': KERNEL, 'software_version_source': 'kernel',
-        'migration': {'capable': True, 'reason': vf['migration']['reason']},
-        'attributes': {}, 'cdev': '/dev/vfio/devices/vfio0',
-        'in_use': {'pid': 77, 'vm': 'db-7', 'holder': '/dev/vfio/devices/vfio0'},
+        'migration': {'capable': True, 'features': ['dirty_tracking', 'p2p', 'pre_copy', 'stop_copy'],
+                      'reason': vf['migration']['reason']},
+        'attributes': {}, 'cdev': '/dev/vfio/devices/vfio0', 'config_space': None,
+        'in_use': {'pid': 77, 'vm': 'db-7', 'machine_type': None, 'holder': '/dev/vfio/devices/vfio0'},
     }
     expected['fingerprint'] = fingerprint(expected)
     assert vf == expected
@@ -121,7 +122,7 @@ def test_t4_mdev_host(host):
     assert t230['migration']['capable'] is True
     used = by_id(facts)[UUID1]
     assert used['kind'] == 'mdev' and used['type'] == 'nvidia-230' and used['parent'] == '0000:3b:00.0'
-    assert used['in_use'] == {'pid': 4242, 'vm': 'web-01', 'holder': '/dev/vfio/30'}
+    assert used['in_use'] == {'pid': 4242, 'vm': 'web-01', 'machine_type': None, 'holder': '/dev/vfio/30'}
     assert used['attributes'] == {'vgpu_params': 'frame_rate_limiter=0'}
     assert used['numa_node'] == 0 and used['iommu_group'] == '30'
     # a device and the type that would receive it share the fingerprint
@@ -197,7 +198,7 @@ def test_nvidia_sriov_vgpu(host):
         '0000:41:00.4', 'nvidia_vgpu', 'nvidia-468', '0000:41:00.0', 'nvidia')
     assert vgpu['attributes'] == {'vgpu_type_name': 'NVIDIA A100-4C'}
     assert vgpu['pci']['device'] == '20f1' and vgpu['software_version'] == '550.54.16'
-    assert vgpu['in_use'] == {'pid': 900, 'vm': 'train-1', 'holder': '/dev/vfio/54'}
+    assert vgpu['in_use'] == {'pid': 900, 'vm': 'train-1', 'machine_type': None, 'holder': '/dev/vfio/54'}
     assert vgpu['migration']['capable'] is True
     assert [(t['parent'], t['type'], t['kind'], t['name'], t['available_instances']) for t in facts['mdev_types']] == [
         ('0000:41:00.0', 'nvidia-468', 'nvidia_vgpu', 'NVIDIA A100-4C', 2),
@@ -393,7 +394,7 @@ def test_group_held_by_several_processes_prefers_the_named_vm(host):
     host.process(10, ['helper'], {3: '/dev/vfio/7'})
     host.process(20, ['qemu', '-name', 'guest=vm-b'], {3: '/dev/vfio/7'})
     host.process(30, ['qemu', '-name', 'guest=vm-c'], {3: '/dev/vfio/7'})
-    assert facts_of(host)['devices'][0]['in_use'] == {'pid': 20, 'vm': 'vm-b', 'holder': '/dev/vfio/7'}
+    assert facts_of(host)['devices'][0]['in_use'] == {'pid': 20, 'vm': 'vm-b', 'machine_type': None, 'holder': '/dev/vfio/7'}
 
 
 def test_missing_roots_are_warnings(tmp_path):
@@ -416,5 +417,6 @@ def test_never_opens_side_effect_files_nor_writes(host, monkeypatch):
     monkeypatch.setattr(os, 'open', spy)
     facts_of(host)
     names = set(os.path.basename(path) for path, _flags in opened)
-    assert not names & {'config', 'rom', 'resource', 'resource0', 'reset', 'remove', 'create'}
+    # config is read (read-only, for config_space); rom/resource/reset/remove never
+    assert not names & {'rom', 'resource', 'resource0', 'reset', 'remove', 'create'}
     assert all(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND) == 0 for _p, flags in opened)

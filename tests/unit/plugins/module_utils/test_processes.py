@@ -55,7 +55,7 @@ def test_parse_holder_in_a_captured_tree():
 
 def test_scan_finds_groups_and_cdevs_and_skips_the_rest(host):
     host.process(300, ['qemu', '-name', 'guest=b'], {3: '/dev/vfio/vfio', 4: '/dev/vfio/12', 5: '/dev/vfio/devices/vfio1'})
-    host.process(200, ['qemu', '-name', 'guest=a'], {9: '/dev/vfio/12', 10: 'pipe:[5]'})
+    host.process(200, ['qemu', '-name', 'guest=a', '-machine', 'pc-q35-8.2,usb=off'], {9: '/dev/vfio/12', 10: 'pipe:[5]'})
     host.process(100, ['bash'], {0: '/dev/pts/0'})
     host.process(400, ['qemu', '-name', 'guest=c'], {3: os.path.join(host.dev, 'vfio', '13')})      # absolute into dev_root
     host.process(500, ['qemu', '-name', 'guest=d'], {3: '../../../dev/vfio/14'})                    # relative into dev_root
@@ -63,10 +63,11 @@ def test_scan_finds_groups_and_cdevs_and_skips_the_rest(host):
     reader = Reader(host.proc, '/proc')
     holders = scan(reader, host.dev)
     assert holders == {
-        ('group', '12'): [{'pid': 200, 'vm': 'a', 'holder': '/dev/vfio/12'}, {'pid': 300, 'vm': 'b', 'holder': '/dev/vfio/12'}],
-        ('cdev', 'vfio1'): [{'pid': 300, 'vm': 'b', 'holder': '/dev/vfio/devices/vfio1'}],
-        ('group', '13'): [{'pid': 400, 'vm': 'c', 'holder': '/dev/vfio/13'}],
-        ('group', '14'): [{'pid': 500, 'vm': 'd', 'holder': '/dev/vfio/14'}],
+        ('group', '12'): [{'pid': 200, 'vm': 'a', 'machine_type': 'pc-q35-8.2', 'holder': '/dev/vfio/12'},
+                          {'pid': 300, 'vm': 'b', 'machine_type': None, 'holder': '/dev/vfio/12'}],
+        ('cdev', 'vfio1'): [{'pid': 300, 'vm': 'b', 'machine_type': None, 'holder': '/dev/vfio/devices/vfio1'}],
+        ('group', '13'): [{'pid': 400, 'vm': 'c', 'machine_type': None, 'holder': '/dev/vfio/13'}],
+        ('group', '14'): [{'pid': 500, 'vm': 'd', 'machine_type': None, 'holder': '/dev/vfio/14'}],
     }
     assert reader.warnings == []
 
@@ -81,7 +82,7 @@ def test_vanished_processes_are_silent_other_errors_warn(host):
         handle.write('')
     reader = Reader(host.proc, '/proc')
     holders = scan(reader, host.dev)
-    assert holders == {('group', '15'): [{'pid': 700, 'vm': None, 'holder': '/dev/vfio/15'}]}
+    assert holders == {('group', '15'): [{'pid': 700, 'vm': None, 'machine_type': None, 'holder': '/dev/vfio/15'}]}
     assert reader.warnings == []    # ENOTDIR counts as vanished too
 
 
@@ -112,5 +113,5 @@ def test_unreadable_fd_links_are_one_warning_per_process(host, monkeypatch):
 
     monkeypatch.setattr(os, 'readlink', readlink)
     reader = Reader(host.proc, '/proc')
-    assert scan(reader, host.dev) == {('group', '2'): [{'holder': '/dev/vfio/2', 'pid': 951, 'vm': 'ok'}]}
+    assert scan(reader, host.dev) == {('group', '2'): [{'machine_type': None, 'holder': '/dev/vfio/2', 'pid': 951, 'vm': 'ok'}]}
     assert reader.warnings == ['/proc/950/fd: links not readable (Permission denied), process skipped']

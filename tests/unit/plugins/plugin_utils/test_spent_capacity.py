@@ -93,3 +93,23 @@ def test_spent_slots_are_not_built_when_everything_fits():
     result = place(src.demands(), dst.pools, engine.comparator, spent=dst.spent)
     assert result.complete
     assert dst._spent is None   # pylint: disable=protected-access
+
+
+def _with_caps(record, caps):
+    record = dict(record)
+    record['config_space'] = {'header_type': '00', 'capabilities': caps, 'extended_capabilities': ['0001@100']}
+    return record
+
+
+def test_vf_still_to_create_has_its_siblings_config_space():
+    """A new VF copies its enabled sibling, capability chain included, so the chain rule judges it."""
+    kernel = '6.8.0-45-generic'
+    src = host(_with_caps(dev('v0', board=CX6DX_VF, vm='db', version=kernel), ['10@40', '11@b0']))
+    sibling = dev('0000:5e:00.1', board=CX6DX_VF, version=kernel, vm='other', parent='0000:5e:00.0')
+    same = host(_with_caps(sibling, ['10@40', '11@b0']), pf('0000:5e:00.0', CX6DX_PF, 8, 1, vf_device='101e'),
+                kernel=kernel)
+    other = host(_with_caps(sibling, ['10@40']), pf('0000:5e:00.0', CX6DX_PF, 8, 1, vf_device='101e'),
+                 kernel=kernel)
+    assert migration_check(src, same)['placements'][0]['destination'] == '0000:5e:00.0'
+    reasons = _only(migration_check(src, other))
+    assert [r['field'] for r in reasons if r['candidate'] == '0000:5e:00.0/new-vf'] == ['config_space.capabilities']
