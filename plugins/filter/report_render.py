@@ -19,7 +19,7 @@ description:
     row, the rows, a blank row). C(hosts) has one row per host (C(host), C(class), C(devices),
     C(devices_in_use), C(evacuable), C(destinations)); C(class pairs) has one row per directed
     pair of compatibility classes (C(source_class), C(destination_class), C(compatible),
-    C(host_pairs), C(rules) joined with C(; ), C(reasons) joined with C( | )): the verdict of
+    C(host_pairs), C(rules) joined with C(; ), C(reasons) joined with C( | )). The verdict of
     host A to host B is the row of their classes. A third section, C(host pairs that differ from
     their class pair), appears only when the model lists host pairs and one differs from its
     class pair. n hosts in k classes give n + k x k + 5 rows; every host pair stays in the JSON.

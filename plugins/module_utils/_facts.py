@@ -15,13 +15,14 @@ the cdevs somebody holds (or that exist in ``/dev``) are mapped.
 from __future__ import annotations
 
 import gc
-import re
 
-from ansible_collections.vfio.migration.plugins.module_utils import _in_use, _mdev, _nvidia, _pci, _processes
+from ansible_collections.vfio.migration.plugins.module_utils import (
+    _in_use, _mdev, _nvidia, _output, _pci, _processes, _state_size)
 from ansible_collections.vfio.migration.plugins.module_utils._migration_features import apply_overrides
+from ansible_collections.vfio.migration.plugins.module_utils._numbers import split_digits
 from ansible_collections.vfio.migration.plugins.module_utils._profile import PCI_ID_KEYS, fingerprint
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
-from ansible_collections.vfio.migration.plugins.module_utils._versions import Versions
+from ansible_collections.vfio.migration.plugins.module_utils._software_version import Versions
 
 __all__ = ['gather', 'SCHEMA_VERSION', 'KINDS']
 
@@ -41,7 +42,7 @@ class Context(object):
 
 
 def _natural(text):
-    return [int(part) if part.isdigit() else part for part in re.split(r'(\d+)', text or '')]
+    return split_digits(text or '')
 
 
 def _vfio_dev_map(reader, names):
@@ -125,12 +126,14 @@ def _summary(devices, types, sriov, warnings, scanned):
 
 
 def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versions=None, scan_processes=True,
-           migration_features=None):
+           migration_features=None, max_facts_bytes=_output.MAX_FACTS_BYTES, max_list_entries=_output.MAX_LIST_ENTRIES):
     """The ``vfio`` facts of the host whose trees are at the given roots.
 
     :param software_versions: ``{type id or driver: version}`` overrides.
     :param scan_processes: look for VFIO holders in ``proc_root``.
     :param migration_features: ``{driver: [feature, ...]}`` overrides of ``migration.features``.
+    :param max_facts_bytes: bound of the facts as compact JSON (characters).
+    :param max_list_entries: bound of the entries of each list.
     :returns: a dict with ``schema_version``, ``host``, ``devices``, ``mdev_types``,
         ``sriov``, ``summary`` and ``warnings``; never raises for what it reads.
     """
@@ -139,7 +142,8 @@ def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versi
     enabled = gc.isenabled()
     gc.disable()
     try:
-        facts = _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes)
+        facts = _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes,
+                        (max_facts_bytes, max_list_entries))
         apply_overrides(facts['devices'] + facts['mdev_types'], migration_features)
         return facts
     finally:
@@ -147,7 +151,7 @@ def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versi
             gc.enable()
 
 
-def _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes):
+def _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes, limits):
     sys_reader = Reader(sysfs_root, '/sys')
     proc_reader = Reader(proc_root, '/proc')
     dev_reader = Reader(dev_root, '/dev')
@@ -176,20 +180,42 @@ def _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes):
 
     _in_use.mark(devices, holders, vfio_dev)
 
+    _state_size.annotate(devices + types)
     for device in devices:
         del device['_real']
-    _fingerprints(devices)
-    _fingerprints(types)
-
-    devices.sort(key=lambda d: d['id'])
-    types.sort(key=lambda t: (_natural(t['parent']), _natural(t['type'])))
-    sriov.sort(key=lambda p: p['pf'])
+    readers = (sys_reader, proc_reader, dev_reader)
     host = {
         'iommu': _iommu(sys_reader, groups) if sys_reader.ok else {'enabled': False, 'groups': 0},
         'kernel_release': kernel_release,
         'modules': versions.host_modules(),
     }
-    warnings = sorted(set(sys_reader.warnings + proc_reader.warnings + dev_reader.warnings))
+    return _finish(devices, types, sriov, host, readers, scan_processes, limits)
+
+
+def _fingerprints_and_order(devices, types, sriov):
+    _fingerprints(devices)
+    _fingerprints(types)
+    devices.sort(key=lambda d: d['id'])
+    types.sort(key=lambda t: (_natural(t['parent']), _natural(t['type'])))
+    sriov.sort(key=lambda p: p['pf'])
+
+
+def _finish(devices, types, sriov, host, readers, scan_processes, limits):
+    """Fingerprints, sorted, valid UTF-8, bounded: the facts as returned."""
+    _fingerprints_and_order(devices, types, sriov)
+    warnings = sorted(set(sum((r.warnings for r in readers), [])))
+    # one JSON text checks both: valid UTF-8 (the usual case: nothing to escape) and size
+    text = _output.dumps([warnings, devices, sriov, types, host])
+    notes = []
+    fixed = _output.utf8([warnings, devices, sriov, types, host], notes, text)
+    if notes:
+        warnings, devices, sriov, types, host = fixed
+        warnings = sorted(set(warnings + notes))
+        # over the escaped text, as a reader of the facts sees it
+        _fingerprints_and_order(devices, types, sriov)
+        text = None
+    lists = {'warnings': warnings, 'devices': devices, 'sriov': sriov, 'mdev_types': types}
+    warnings.extend(_output.bound(lists, host, *limits, size=None if text is None else len(text)))
     # every dict is built with its keys in sorted order (tests check it)
     return {
         'devices': devices,

@@ -17,9 +17,9 @@ The type id is ``<parent driver>-<type>`` (``nvidia-230``, ``i915-GVTg_V5_4``, `
 from __future__ import annotations
 
 from ansible_collections.vfio.migration.plugins.module_utils._capability import capability
-from ansible_collections.vfio.migration.plugins.module_utils._pci import cdev_of, device_record
+from ansible_collections.vfio.migration.plugins.module_utils._pci import device_at
 from ansible_collections.vfio.migration.plugins.module_utils._s390 import attributes as s390_attributes, kind_for
-from ansible_collections.vfio.migration.plugins.module_utils._versions import vendor_attributes
+from ansible_collections.vfio.migration.plugins.module_utils._software_version import vendor_attributes
 
 __all__ = ['parents', 'scan']
 
@@ -91,18 +91,11 @@ def _type(ctx, parent, type_id, tdir):
     }, vendor_version, module
 
 
-def scan(ctx, parent_list, functions):
-    """Types and instances of the mdev ``parent_list``.
-
-    :param parent_list: from :func:`parents`.
-    :param functions: ``{resolved path: {'name', 'pci', 'driver', 'driver_dir', 'numa_node'}}``
-        from the PCI walk (PCI parents); other parents get ``pci: None``.
-    :returns: ``(types, devices)``.
-    """
+def _supported_types(ctx, parent_list, functions):
+    """``(types, by_dir, by_parent)``: the type records of the parents' ``mdev_supported_types``,
+    ``{resolved type dir: (record, vendor version, parent, module)}`` and ``{resolved parent dir: _Parent}``."""
     reader = ctx.sys
-    types = []
-    by_dir = {}      # resolved type dir -> (type record, vendor version, parent, module)
-    by_parent = {}   # resolved parent dir -> _Parent
+    types, by_dir, by_parent = [], {}, {}
     for name, real in parent_list:
         parent = _parent(ctx, name, real, functions)
         by_parent[real] = parent
@@ -116,56 +109,68 @@ def scan(ctx, parent_list, functions):
             record, vendor_version, module = _type(ctx, parent, type_id, tdir)
             types.append(record)
             by_dir[tdir] = (record, vendor_version, parent, module)
+    return types, by_dir, by_parent
 
+
+def _instance_type(ctx, real, by_dir, by_parent, functions):
+    """``(record, vendor version, parent, module)`` of the type of the mdev at ``real``, or ``None``."""
+    reader = ctx.sys
+    link = real + '/mdev_type'
+    text = reader.readlink(link, quiet_missing=False)
+    if text is None:
+        return None
+    known = by_dir.get(reader.link_target(link, text))
+    if known is None:
+        # a type of a parent missing from /sys/class/mdev_bus: resolve and read it here
+        resolved = reader.follow(link)
+        if resolved is None:
+            return None
+        known = by_dir.get(resolved)
+        if known is None:
+            preal = real.rsplit('/', 1)[0]
+            parent = by_parent.get(preal) or _parent(ctx, preal.rsplit('/', 1)[-1], preal, functions)
+            record, vendor_version, module = _type(ctx, parent, resolved.rsplit('/', 1)[-1], resolved)
+            known = by_dir[resolved] = (record, vendor_version, parent, module)
+    return known
+
+
+def _instance(ctx, uuid, real, known):
+    """The ``devices`` record of the mdev ``uuid`` at ``real`` whose type is ``known``."""
+    reader = ctx.sys
+    trec, type_version, parent, module = known
+    kind = trec['kind']
+    vendor_version, migration_attrs = vendor_attributes(reader, real)
+    attributes = s390_attributes(reader, kind, real, parent.real)
+    for rel in _VENDOR_FILES.get(trec['driver'], ()):
+        value = reader.read_in(real, rel)
+        if value is not None:
+            attributes[rel.rsplit('/', 1)[-1]] = value
+    if migration_attrs:
+        attributes['migration'] = migration_attrs
+    return device_at(
+        ctx, real, ctx.versions.resolve(trec['driver'], module, trec['type'], vendor_version or type_version),
+        id=uuid, kind=kind, device_api=trec['device_api'], type=trec['type'], driver=trec['driver'],
+        parent=parent.name, numa_node=parent.numa_node, pci=parent.pci, migration=dict(trec['migration']),
+        attributes=attributes)
+
+
+def scan(ctx, parent_list, functions):
+    """Types and instances of the mdev ``parent_list``.
+
+    :param parent_list: from :func:`parents`.
+    :param functions: ``{resolved path: {'name', 'pci', 'driver', 'driver_dir', 'numa_node'}}``
+        from the PCI walk (PCI parents); other parents get ``pci: None``.
+    :returns: ``(types, devices)``.
+    """
+    reader = ctx.sys
+    types, by_dir, by_parent = _supported_types(ctx, parent_list, functions)
     devices = []
     bus = reader.resolve(reader.path('bus', 'mdev', 'devices'), quiet_missing=True)
     for uuid in reader.listdir(bus) if bus is not None else ():
         real = reader.entry(bus, uuid)
         if real is None:
             continue
-        link = real + '/mdev_type'
-        text = reader.readlink(link, quiet_missing=False)
-        if text is None:
-            continue
-        tdir = reader.link_target(link, text)
-        known = by_dir.get(tdir)
-        if known is None:
-            # a type of a parent missing from /sys/class/mdev_bus: resolve and read it here
-            resolved = reader.follow(link)
-            if resolved is None:
-                continue
-            known = by_dir.get(resolved)
-            if known is None:
-                preal = real.rsplit('/', 1)[0]
-                parent = by_parent.get(preal) or _parent(ctx, preal.rsplit('/', 1)[-1], preal, functions)
-                record, vendor_version, module = _type(ctx, parent, resolved.rsplit('/', 1)[-1], resolved)
-                known = by_dir[resolved] = (record, vendor_version, parent, module)
-        trec, type_version, parent, module = known
-        kind = trec['kind']
-        vendor_version, migration_attrs = vendor_attributes(reader, real)
-        version, source = ctx.versions.resolve(trec['driver'], module, trec['type'], vendor_version or type_version)
-        attributes = s390_attributes(reader, kind, real, parent.real)
-        for rel in _VENDOR_FILES.get(trec['driver'], ()):
-            value = reader.read_in(real, rel)
-            if value is not None:
-                attributes[rel.rsplit('/', 1)[-1]] = value
-        if migration_attrs:
-            attributes['migration'] = migration_attrs
-        devices.append(device_record(
-            real=real,
-            id=uuid,
-            kind=kind,
-            device_api=trec['device_api'],
-            type=trec['type'],
-            driver=trec['driver'],
-            parent=parent.name,
-            iommu_group=reader.link_name(real + '/iommu_group'),
-            numa_node=parent.numa_node,
-            pci=parent.pci,
-            software_version=version,
-            software_version_source=source,
-            migration=dict(trec['migration']),
-            attributes=attributes,
-            cdev=cdev_of(ctx, real),
-        ))
+        known = _instance_type(ctx, real, by_dir, by_parent, functions)
+        if known is not None:
+            devices.append(_instance(ctx, uuid, real, known))
     return types, devices

@@ -22,6 +22,8 @@ not known (an unlisted or out-of-tree driver, or an unparsable kernel release).
 
 from __future__ import annotations
 
+from ansible_collections.vfio.migration.plugins.module_utils._numbers import leading_int
+
 __all__ = ['features', 'apply_overrides', 'check_overrides', 'kernel_version', 'FEATURES', 'FEATURE_NAMES']
 
 FEATURE_NAMES = ('dirty_tracking', 'p2p', 'pre_copy', 'stop_copy')
@@ -54,16 +56,9 @@ FEATURES = {
 
 def kernel_version(kernel_release):
     """``(major, minor)`` of a kernel release (``6.8.0-45-generic`` -> ``(6, 8)``), or ``None``."""
-    parts = []
-    for chunk in (kernel_release or '').split('.', 2)[:2]:
-        digits = ''
-        for ch in chunk:
-            if not ch.isdigit():
-                break
-            digits += ch
-        if not digits:
-            return None
-        parts.append(int(digits))
+    parts = [leading_int(chunk) for chunk in (kernel_release or '').split('.', 2)[:2]]
+    if None in parts:
+        return None
     return tuple(parts) if len(parts) == 2 else None
 
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 import re
 
 from ansible_collections.vfio.migration.plugins.module_utils._capability import capability
-from ansible_collections.vfio.migration.plugins.module_utils._pci import (
-    NVIDIA_VENDOR, cdev_of, device_record, numa)
-from ansible_collections.vfio.migration.plugins.module_utils._versions import vendor_attributes
+from ansible_collections.vfio.migration.plugins.module_utils._numbers import is_digits
+from ansible_collections.vfio.migration.plugins.module_utils._pci import NVIDIA_VENDOR, device_at, numa
+from ansible_collections.vfio.migration.plugins.module_utils._software_version import vendor_attributes
 
 __all__ = ['BOARD_FRAMEBUFFER_GIB', 'max_instance', 'parse_creatable', 'profile_framebuffer', 'room', 'scan']
 
@@ -53,8 +53,8 @@ def parse_creatable(text):
     for line in (text or '').splitlines():
         ident, sep, name = line.partition(':')
         ident = ident.strip()
-        if sep and ident.isdigit():
-            types.append((str(int(ident)), name.strip()))
+        if sep and is_digits(ident):
+            types.append((str(int(ident, 10)), name.strip()))
     return types
 
 
@@ -95,19 +95,18 @@ def room(device, name, same, running):
     return max(min(limit - same, free // profile_framebuffer(name)), 0)
 
 
-def scan(ctx, other_vfs, functions):
-    """Devices and capacity of SR-IOV vGPUs.
+class _VfScan(object):
+    """What the VFs of the NVIDIA PFs say: free VFs per type, type names, VF drivers, used VFs."""
 
-    :param other_vfs: ``(name, real, driver, driver_dir, pf)`` of VFs not bound to VFIO, and of
-        NVIDIA VFs with an ``nvidia/`` directory whatever their driver.
-    :param functions: ``{pf name: {'pci', ...}}`` of the PFs the PCI walk read.
-    :returns: ``(devices, types)``.
-    """
-    reader = ctx.sys
-    free = {}      # (pf, id) -> number of free VFs that can create it
-    names = {}     # (pf, id) -> name
-    drivers = {}   # pf -> (driver, driver_dir) of its VFs
-    used = []      # VFs with a current vGPU type
+    def __init__(self):
+        self.free = {}      # (pf, id) -> number of free VFs that can create it
+        self.names = {}     # (pf, id) -> name
+        self.drivers = {}   # pf -> (driver, driver_dir) of its VFs
+        self.used = []      # (name, real, driver, driver_dir, pf, id) of VFs with a current vGPU type
+
+
+def _read_vfs(reader, other_vfs, functions):
+    found = _VfScan()
     for name, real, driver, driver_dir, pf in other_vfs:
         pf_info = functions.get(pf)
         if pf_info is None or (pf_info['pci'] or {}).get('vendor') != NVIDIA_VENDOR:
@@ -117,65 +116,57 @@ def scan(ctx, other_vfs, functions):
             continue
         current = reader.read(vdir + '/current_vgpu_type')
         creatable = parse_creatable(reader.read(vdir + '/creatable_vgpu_types'))
-        drivers.setdefault(pf, (driver, driver_dir))
+        found.drivers.setdefault(pf, (driver, driver_dir))
         for ident, tname in creatable:
             key = (pf, ident)
-            names.setdefault(key, tname)
-            free.setdefault(key, 0)
+            found.names.setdefault(key, tname)
+            found.free.setdefault(key, 0)
             if current == '0':
-                free[key] += 1
+                found.free[key] += 1
         if current is None or current == '0':
             continue
-        if not current.isdigit():
+        if not is_digits(current):
             reader.warn(vdir + '/current_vgpu_type', 'not a vGPU type id: %r' % current[:40])
             continue
-        used.append((name, real, driver, driver_dir, pf, str(int(current))))
+        found.used.append((name, real, driver, driver_dir, pf, str(int(current, 10))))
+    return found
 
+
+def _devices(ctx, found, functions):
     devices = []
-    for name, real, driver, driver_dir, pf, ident in used:
+    for name, real, driver, driver_dir, pf, ident in found.used:
         type_id = 'nvidia-' + ident
         module = ctx.versions.module_of(driver, driver_dir)
-        vendor_version, migration_attrs = vendor_attributes(reader, real)
-        version, source = ctx.versions.resolve(driver, module, type_id, vendor_version)
+        vendor_version, migration_attrs = vendor_attributes(ctx.sys, real)
         attributes = {}
-        if (pf, ident) in names:
-            attributes['vgpu_type_name'] = names[(pf, ident)]
+        if (pf, ident) in found.names:
+            attributes['vgpu_type_name'] = found.names[(pf, ident)]
         if migration_attrs:
             attributes['migration'] = migration_attrs
-        devices.append(device_record(
-            real=real,
-            id=name,
-            kind='nvidia_vgpu',
-            device_api='vfio-pci',
-            type=type_id,
-            driver=driver,
-            parent=pf,
-            iommu_group=reader.link_name(real + '/iommu_group'),
-            numa_node=numa(reader, real),
-            pci=functions[pf]['pci'],
-            software_version=version,
-            software_version_source=source,
-            migration=capability('nvidia_vgpu', driver),
-            attributes=attributes,
-            cdev=cdev_of(ctx, real),
-        ))
+        devices.append(device_at(
+            ctx, real, ctx.versions.resolve(driver, module, type_id, vendor_version),
+            id=name, kind='nvidia_vgpu', device_api='vfio-pci', type=type_id, driver=driver, parent=pf,
+            numa_node=numa(ctx.sys, real), pci=functions[pf]['pci'], migration=capability('nvidia_vgpu', driver),
+            attributes=attributes))
+    return devices
 
+
+def _types(ctx, found, functions):
     running = {}   # pf -> type ids its VFs run, one per instance
-    for _name, _real, _driver, _driver_dir, pf, ident in used:
+    for _name, _real, _driver, _driver_dir, pf, ident in found.used:
         running.setdefault(pf, []).append(ident)
-
     types = []
-    for (pf, ident) in sorted(free, key=lambda k: (k[0], int(k[1]))):
-        driver, driver_dir = drivers[pf]
-        available = free[(pf, ident)]
+    for (pf, ident) in sorted(found.free, key=lambda k: (k[0], int(k[1]))):
+        driver, driver_dir = found.drivers[pf]
+        name = found.names[(pf, ident)]
+        available = found.free[(pf, ident)]
         on_gpu = running.get(pf, [])
-        fits = room((functions[pf]['pci'] or {}).get('device'), names[(pf, ident)], on_gpu.count(ident),
-                    [names.get((pf, other)) for other in on_gpu])
+        fits = room((functions[pf]['pci'] or {}).get('device'), name, on_gpu.count(ident),
+                    [found.names.get((pf, other)) for other in on_gpu])
         if fits is not None:
             available = min(available, fits)
         type_id = 'nvidia-' + ident
-        module = ctx.versions.module_of(driver, driver_dir)
-        version, source = ctx.versions.resolve(driver, module, type_id)
+        version, source = ctx.versions.resolve(driver, ctx.versions.module_of(driver, driver_dir), type_id)
         types.append({
             'available_instances': available,
             'description': None,
@@ -184,11 +175,23 @@ def scan(ctx, other_vfs, functions):
             'fingerprint': None,
             'kind': 'nvidia_vgpu',
             'migration': capability('nvidia_vgpu', driver),
-            'name': names[(pf, ident)],
+            'name': name,
             'parent': pf,
             'pci': functions[pf]['pci'],
             'software_version': version,
             'software_version_source': source,
             'type': type_id,
         })
-    return devices, types
+    return types
+
+
+def scan(ctx, other_vfs, functions):
+    """Devices and capacity of SR-IOV vGPUs.
+
+    :param other_vfs: ``(name, real, driver, driver_dir, pf)`` of VFs not bound to VFIO, and of
+        NVIDIA VFs with an ``nvidia/`` directory whatever their driver.
+    :param functions: ``{pf name: {'pci', ...}}`` of the PFs the PCI walk read.
+    :returns: ``(devices, types)``.
+    """
+    found = _read_vfs(ctx.sys, other_vfs, functions)
+    return _devices(ctx, found, functions), _types(ctx, found, functions)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from ansible_collections.vfio.migration.plugins.module_utils._capability import capability, is_vfio_pci_driver
 from ansible_collections.vfio.migration.plugins.module_utils._pci_config import config_space as read_config_space
-from ansible_collections.vfio.migration.plugins.module_utils._versions import vendor_attributes
+from ansible_collections.vfio.migration.plugins.module_utils._software_version import vendor_attributes
 
-__all__ = ['scan', 'read_ids', 'device_record', 'pci_type', 'PciScan', 'NVIDIA_VENDOR']
+__all__ = ['scan', 'read_ids', 'device_record', 'device_at', 'pci_type', 'PciScan', 'NVIDIA_VENDOR']
 
 NVIDIA_VENDOR = '10de'
 
@@ -82,6 +82,13 @@ def cdev_of(ctx, real):
     return None
 
 
+def device_at(ctx, real, version, **fields):
+    """:func:`device_record` of the device at the resolved path ``real``, with its ``iommu_group``
+    and ``cdev`` read here and ``version`` the ``(software_version, source)`` pair."""
+    return device_record(real=real, iommu_group=ctx.sys.link_name(real + '/iommu_group'), cdev=cdev_of(ctx, real),
+                         software_version=version[0], software_version_source=version[1], **fields)
+
+
 class PciScan(object):
     """What one pass over the PCI bus found."""
 
@@ -90,6 +97,32 @@ class PciScan(object):
         self.sriov = []            # PF capacity records
         self.by_real = {}          # resolved path -> {'name', 'pci', 'driver', 'driver_dir', 'numa_node'}
         self.other_vfs = []        # (name, real, driver, driver_dir, pf name): VFs for the vGPU probe
+
+
+def _sriov(reader, name, real, driver, pci, numa_node, totalvfs):
+    """The ``sriov`` record of the PF ``name``."""
+    return {
+        'driver': driver,
+        'numa_node': numa_node,
+        'numvfs': reader.read_int(real + '/sriov_numvfs', quiet_missing=False),
+        'pci': pci,
+        'pf': name,
+        'totalvfs': totalvfs,
+        'vf_device': reader.read_hex(real + '/sriov_vf_device', quiet_missing=True, digits=4),
+    }
+
+
+def _vfio_device(ctx, name, real, driver, driver_dir, physfn, pci, numa_node):
+    """The ``devices`` record of a function bound to a VFIO PCI driver."""
+    module = ctx.versions.module_of(driver, driver_dir)
+    vendor_version, migration_attrs = vendor_attributes(ctx.sys, real)
+    dtype = pci_type(pci)
+    return device_at(
+        ctx, real, ctx.versions.resolve(driver, module, dtype, vendor_version),
+        id=name, kind='pci', device_api='vfio-pci', type=dtype, driver=driver, parent=physfn, numa_node=numa_node,
+        pci=pci, attributes={'migration': migration_attrs} if migration_attrs else {},
+        migration=capability('pci', driver, pci, is_vf=physfn is not None, kernel_release=ctx.kernel_release),
+        config_space=read_config_space(ctx.sys, real))
 
 
 def scan(ctx, mdev_parents=frozenset()):
@@ -113,8 +146,7 @@ def scan(ctx, mdev_parents=frozenset()):
         physfn = reader.link_name(real + '/physfn', dangling_ok=True)
         vfio = is_vfio_pci_driver(driver)
         totalvfs = reader.read_int(real + '/sriov_totalvfs')
-        is_pf = bool(totalvfs)
-        if not (vfio or is_pf or real in mdev_parents):
+        if not (vfio or totalvfs or real in mdev_parents):
             if physfn is not None:
                 result.other_vfs.append((name, real, driver, driver_dir, physfn))
             continue
@@ -123,46 +155,13 @@ def scan(ctx, mdev_parents=frozenset()):
         numa_node = numa(reader, real)
         result.by_real[real] = {'name': name, 'pci': pci, 'driver': driver, 'driver_dir': driver_dir,
                                 'numa_node': numa_node}
-        if is_pf:
-            numvfs = reader.read_int(real + '/sriov_numvfs', quiet_missing=False)
-            vf_device = reader.read_hex(real + '/sriov_vf_device', quiet_missing=True, digits=4)
-            result.sriov.append({
-                'driver': driver,
-                'numa_node': numa_node,
-                'numvfs': numvfs,
-                'pci': pci,
-                'pf': name,
-                'totalvfs': totalvfs,
-                'vf_device': vf_device,
-            })
+        if totalvfs:
+            result.sriov.append(_sriov(reader, name, real, driver, pci, numa_node, totalvfs))
         if not vfio:
             continue
         if physfn is not None and pci['vendor'] == NVIDIA_VENDOR and reader.subdir(real, 'nvidia') is not None:
             # an SR-IOV vGPU VF on a VFIO variant driver: its vGPU type decides, see _nvidia
             result.other_vfs.append((name, real, driver, driver_dir, physfn))
             continue
-
-        module = ctx.versions.module_of(driver, driver_dir)
-        vendor_version, migration_attrs = vendor_attributes(reader, real)
-        dtype = pci_type(pci)
-        version, source = ctx.versions.resolve(driver, module, dtype, vendor_version)
-        attributes = {'migration': migration_attrs} if migration_attrs else {}
-        result.devices.append(device_record(
-            real=real,
-            id=name,
-            kind='pci',
-            device_api='vfio-pci',
-            type=dtype,
-            driver=driver,
-            parent=physfn,
-            iommu_group=reader.link_name(real + '/iommu_group'),
-            numa_node=numa_node,
-            pci=pci,
-            software_version=version,
-            software_version_source=source,
-            migration=capability('pci', driver, pci, is_vf=physfn is not None, kernel_release=ctx.kernel_release),
-            attributes=attributes,
-            cdev=cdev_of(ctx, real),
-            config_space=read_config_space(reader, real),
-        ))
+        result.devices.append(_vfio_device(ctx, name, real, driver, driver_dir, physfn, pci, numa_node))
     return result

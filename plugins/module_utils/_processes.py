@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 
+from ansible_collections.vfio.migration.plugins.module_utils._numbers import is_digits
 from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import machine_type
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import VANISHED, describe_error
 
@@ -40,12 +42,12 @@ def parse_holder(target, dev_prefixes=('/dev/',)):
     rest = rest[5:]
     if rest.startswith('devices/'):
         name = rest[8:]
-        if name.startswith('vfio') and name[4:].isdigit():
+        if name.startswith('vfio') and is_digits(name[4:]):
             return ('cdev', name)
         return None
     if rest.startswith('noiommu-'):
         rest = rest[8:]
-    if rest.isdigit():
+    if is_digits(rest):
         return ('group', rest)
     return None
 
@@ -98,6 +100,41 @@ def vm_name(cmdline):
     return None
 
 
+def _fd_links(reader, fd_dir):
+    """The texts of the ``fd`` links of one process that mention ``vfio/``.
+
+    The directory is listed only when it is a directory, not a link in its place (a captured
+    ``fd`` that links out of ``proc_root`` is a warning, not listed); its links are read, never
+    followed.
+    """
+    try:
+        mode = os.lstat(fd_dir).st_mode
+        if not stat.S_ISDIR(mode):
+            reader.warn(fd_dir, 'is a symbolic link, not followed' if stat.S_ISLNK(mode) else 'not a directory')
+            return []
+        fds = os.listdir(fd_dir)
+    except OSError as exc:
+        reader.failed(fd_dir, exc, missing=VANISHED)
+        return []
+    targets = []
+    for fd in fds:
+        try:
+            target = os.readlink(fd_dir + '/' + fd)
+        except OSError as exc:
+            if exc.errno not in VANISHED and exc.errno != errno.EINVAL:
+                # one line per process, not one per descriptor (a sandboxed /proc denies them all)
+                reader.warn(fd_dir, 'links not readable (%s), process skipped' % describe_error(exc))
+                return []
+            continue
+        if 'vfio/' not in target:
+            continue
+        if not target.startswith('/'):
+            # a relative link in a captured tree
+            target = os.path.normpath(os.path.join(fd_dir, target))
+        targets.append(target)
+    return targets
+
+
 def scan(reader, dev_root):
     """``{('group', '12') | ('cdev', 'vfio3'): [{'pid', 'vm', 'holder'}, ...]}`` (sorted by pid).
 
@@ -114,32 +151,13 @@ def scan(reader, dev_root):
     holders = {}
     try:
         entries = sorted((e.name for e in os.scandir(reader.root)
-                          if e.name.isdigit() and e.is_dir(follow_symlinks=False)), key=int)
+                          if is_digits(e.name) and e.is_dir(follow_symlinks=False)), key=int)
     except OSError as exc:
         reader.failed(reader.root, exc, missing=())
         return {}
     for pid in entries:
         fd_dir = reader.root + '/' + pid + '/fd'
-        try:
-            fds = os.listdir(fd_dir)
-        except OSError as exc:
-            reader.failed(fd_dir, exc, missing=VANISHED)
-            continue
-        for fd in fds:
-            path = fd_dir + '/' + fd
-            try:
-                target = os.readlink(path)
-            except OSError as exc:
-                if exc.errno not in VANISHED and exc.errno != errno.EINVAL:
-                    # one line per process, not one per descriptor (a sandboxed /proc denies them all)
-                    reader.warn(fd_dir, 'links not readable (%s), process skipped' % describe_error(exc))
-                    break
-                continue
-            if 'vfio/' not in target:
-                continue
-            if not target.startswith('/'):
-                # a relative link in a captured tree
-                target = os.path.normpath(os.path.join(fd_dir, target))
+        for target in _fd_links(reader, fd_dir):
             key = parse_holder(target, prefixes)
             if key is None:
                 continue

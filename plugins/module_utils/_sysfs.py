@@ -17,8 +17,8 @@ its root:
 * files are opened relative to an already resolved directory with ``O_NOFOLLOW`` (a
   symbolic link in place of an attribute file is refused) and ``O_NONBLOCK`` (a FIFO can
   never block the scan); a directory in their place fails the read; at most
-  ``max_bytes`` are read.  Subdirectories are probed by opening them with
-  ``O_DIRECTORY | O_NOFOLLOW``;
+  ``max_bytes`` are read.  Files and subdirectories are checked with ``lstat`` before
+  use: only regular files are opened, only real directories are entered;
 * every ``OSError`` and ``UnicodeDecodeError`` becomes one warning line naming the path
   as the target host sees it (``/sys/bus/pci/devices/0000:3b:00.2/vendor: ...``), and
   the scan goes on.  A missing *optional* file is normal and is no warning.
@@ -33,6 +33,8 @@ import errno
 import os
 import stat
 
+from ansible_collections.vfio.migration.plugins.module_utils._numbers import parse_hex, parse_int
+
 __all__ = ['Reader', 'MAX_BYTES', 'VANISHED', 'describe_error']
 
 #: Upper bound for one attribute file; sysfs attributes are at most one page.
@@ -40,7 +42,6 @@ MAX_BYTES = 65536
 
 _O_READ = (os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0)
            | getattr(os, 'O_CLOEXEC', 0))
-_O_DIR = os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
 _MAX_LINKS = 40  # like the kernel's MAXSYMLINKS
 
 # errors that mean "this entry does not exist (any more)"
@@ -58,6 +59,15 @@ def describe_error(exc):
     if exc.errno == errno.EISDIR:
         return 'is a directory, not a file'
     return os.strerror(exc.errno) if exc.errno else str(exc)
+
+
+def _not_regular(mode):
+    """Why a file of ``mode`` (from ``lstat``) in place of an attribute is not read."""
+    if stat.S_ISDIR(mode):
+        return 'is a directory, not a file'
+    if stat.S_ISLNK(mode):
+        return 'is a symbolic link, not followed'
+    return 'not a regular file, not read'
 
 
 class Reader(object):
@@ -141,14 +151,9 @@ class Reader(object):
 
     def _hex(self, path, text):
         """``text`` read from ``path`` as lower-case hex without ``0x``, or ``None`` (a warning)."""
-        value = text.lower()
-        if value.startswith('0x'):
-            value = value[2:]
-        try:
-            int(value, 16)
-        except ValueError:
+        value = parse_hex(text)
+        if value is None:
             self.warn(path, 'not a hexadecimal number: %r' % text[:40])
-            return None
         return value
 
     def link_target(self, path, target):
@@ -176,6 +181,10 @@ class Reader(object):
         subdirectory later, e.g. for every ``iommu_group`` link into ``kernel/iommu_groups``.
         """
         names = []
+        if path not in self._dirs:
+            path = self.resolve(path, True)
+            if path is None:
+                return names
         try:
             with os.scandir(path) as entries:
                 for entry in entries:
@@ -183,7 +192,7 @@ class Reader(object):
                     if entry.is_dir(follow_symlinks=False):
                         self._dirs.add(path + '/' + entry.name)
         except OSError as exc:
-            self.failed(path, exc)
+            self._list_failed(path, exc, True)
             return []
         names.sort()
         return names
@@ -205,14 +214,23 @@ class Reader(object):
         return self._resolve(path, quiet_missing, [0])
 
     def _resolve(self, path, quiet_missing, hops):
-        if path in self._dirs:
-            return path
-        parent, _sep, name = path.rpartition('/')
-        if not parent or not self.inside(path):  # pragma: no cover - guarded by resolve()
-            return None
-        rparent = parent if parent in self._dirs else self._resolve(parent, quiet_missing, hops)
-        if rparent is None:
-            return None
+        # iterative: a link text of thousands of components must not recurse once per component
+        cur, names = path, []
+        while cur not in self._dirs:
+            cur, _sep, name = cur.rpartition('/')
+            if not self.inside(cur or '/'):
+                return None
+            cur = cur or '/'
+            names.append(name)
+        while names:
+            name = names.pop()
+            cur = self._step(cur, name, quiet_missing, hops, bool(names))
+            if cur is None:
+                return None
+        return cur
+
+    def _step(self, rparent, name, quiet_missing, hops, more):
+        """The resolved path of ``name`` in the resolved directory ``rparent``, or ``None``."""
         cand = rparent + '/' + name if rparent != '/' else '/' + name
         if cand in self._dirs:
             return cand
@@ -238,9 +256,16 @@ class Reader(object):
             except OSError as exc:
                 self.warn(cand, describe_error(exc))
                 return None
-            return self._through_link(cand, text, hops, quiet_missing)[1]
+            resolved = self._through_link(cand, text, hops, quiet_missing)[1]
+            if resolved is not None and more and resolved not in self._dirs:
+                self.warn(cand, 'link to %s: not a directory' % text)
+                return None
+            return resolved
         if stat.S_ISDIR(st.st_mode):
             self._dirs.add(cand)
+        elif more:
+            self.warn(cand, 'not a directory')
+            return None
         return cand
 
     def entry(self, directory, name):
@@ -254,9 +279,10 @@ class Reader(object):
         try:
             text = os.readlink(path)
         except OSError as exc:
-            if exc.errno == errno.EINVAL:  # a real directory, not a link
-                return self.resolve(path)
-            self.failed(path, exc)
+            if exc.errno == errno.EINVAL:  # a bus or class view holds links only
+                self.warn(path, 'is not a symbolic link, skipped')
+            else:
+                self.failed(path, exc)
             return None
         return self._through_link(path, text, [1])[1]
 
@@ -275,7 +301,13 @@ class Reader(object):
     # ---------------------------------------------------------------- reading
 
     def readlink(self, path, quiet_missing=True):
-        """Text of the symbolic link at ``path`` or ``None``; not followed."""
+        """Text of the symbolic link at ``path`` or ``None``; not followed.
+
+        ``path``'s directory is resolved first, so no link outside the root is read.
+        """
+        path = self._in_resolved(path)
+        if path is None:
+            return None
         try:
             return os.readlink(path)
         except OSError as exc:
@@ -310,24 +342,55 @@ class Reader(object):
         return target.rsplit('/', 1)[-1] or None
 
     def listdir(self, path, quiet_missing=True):
-        """Sorted entries of the directory ``path``, ``[]`` when missing or unreadable."""
+        """Sorted entries of the directory ``path``, ``[]`` when missing or unreadable.
+
+        ``path`` is resolved first: a directory link that leaves the root is not listed.
+        """
+        real = path if path in self._dirs else self.resolve(path, quiet_missing)
+        if real is None:
+            return []
         try:
-            return sorted(os.listdir(path))
+            return sorted(os.listdir(real))
         except OSError as exc:
-            self.failed(path, exc, quiet_missing)
+            self._list_failed(real, exc, quiet_missing)
             return []
 
-    def _read_file(self, path, quiet_missing, vanish_ok=False, regular_only=False):
-        """Up to ``max_bytes`` of the file ``path`` (not followed), or ``None``; see :meth:`read_bytes`."""
+    def _in_resolved(self, path):
+        """``path`` with its directory resolved (a cache hit for every directory the scanners
+        reached), or ``None`` when that directory is not inside the root (a warning)."""
+        parent, _sep, name = path.rpartition('/')
+        if parent in self._dirs:
+            return path
+        parent = self.resolve(parent, True)
+        return None if parent is None else parent + '/' + name
+
+    def _list_failed(self, path, exc, quiet_missing):
+        if exc.errno == errno.ENOTDIR:
+            self.warn(path, 'not a directory')
+        else:
+            self.failed(path, exc, quiet_missing)
+
+    def _read_file(self, path, quiet_missing, vanish_ok=False):
+        """Up to ``max_bytes`` of the regular file ``path`` (not followed), or ``None``.
+
+        ``path``'s directory is resolved first, and the file is checked with ``lstat`` before
+        it is opened: a device node or FIFO in place of an attribute is never opened.
+        """
+        if path.rpartition('/')[0] not in self._dirs:
+            path = self._in_resolved(path)
+            if path is None:
+                return None
+        missing = VANISHED if vanish_ok else _MISSING
         try:
+            mode = os.lstat(path).st_mode
+            if not stat.S_ISREG(mode):
+                self.warn(path, _not_regular(mode))
+                return None
             fd = os.open(path, _O_READ)
         except OSError as exc:
-            self.failed(path, exc, quiet_missing, VANISHED if vanish_ok else _MISSING)
+            self.failed(path, exc, quiet_missing, missing)
             return None
         try:
-            if regular_only and not stat.S_ISREG(os.fstat(fd).st_mode):
-                self.warn(path, 'not a regular file, not read')
-                return None
             data = os.read(fd, self.max_bytes + 1)
         except OSError as exc:
             self.failed(path, exc, missing=VANISHED if vanish_ok else ())
@@ -345,23 +408,25 @@ class Reader(object):
         ``path`` must lie in a resolved directory; the file itself is not followed.
         With ``vanish_ok`` an ``ESRCH`` (a process gone mid-read) is silent too.
         """
-        return self._read_file(path, quiet_missing, vanish_ok, regular_only=True)
+        return self._read_file(path, quiet_missing, vanish_ok)
 
     def read(self, path, quiet_missing=True):
-        """Text of ``path`` stripped of surrounding white space, or ``None``.
+        """Text of the regular file ``path`` stripped of surrounding white space, or ``None``.
 
-        This is the hot path, so it skips :meth:`read_bytes`' ``fstat``: sysfs and procfs
-        hold no device nodes, a directory in place of a file fails the read (``EISDIR``)
-        and a FIFO, opened non-blocking, reads as empty.
+        A required value (not ``quiet_missing``) that is empty is a warning and ``None``.
         """
         data = self._read_file(path, quiet_missing)
         if data is None:
             return None
         try:
-            return data.decode('utf-8').strip()
+            text = data.decode('utf-8').strip()
         except UnicodeDecodeError as exc:
             self.warn(path, describe_error(exc))
             return None
+        if not text and not quiet_missing:
+            self.warn(path, 'is empty')
+            return None
+        return text
 
     def read_in(self, directory, relpath, quiet_missing=True):
         """Text of ``relpath`` below the resolved ``directory``.
@@ -378,23 +443,27 @@ class Reader(object):
         return self.read(directory + '/' + relpath, quiet_missing)
 
     def subdir(self, directory, relpath, quiet_missing=True):
-        """``directory/relpath`` when every component is a real directory, else ``None``."""
-        cur = directory
+        """``directory/relpath`` when every component is a real directory, else ``None``.
+
+        Each component is checked with ``lstat``, never opened: a link, FIFO or device node
+        in its place is a warning.
+        """
+        cur = directory if directory in self._dirs else self.resolve(directory, True)
+        if cur is None:
+            return None
         for name in relpath.split('/'):
             cand = cur + '/' + name
             if cand not in self._dirs:
-                # opening it as a directory without following links is the check
                 try:
-                    os.close(os.open(cand, _O_DIR))
+                    mode = os.lstat(cand).st_mode
                 except OSError as exc:
-                    if exc.errno == errno.ENOENT:
-                        if not quiet_missing:
-                            self.warn(cand, 'does not exist')
-                    elif exc.errno in (errno.ENOTDIR, errno.ELOOP):
-                        link = os.path.islink(cand)
-                        self.warn(cand, 'is a symbolic link, not followed' if link else 'not a directory')
-                    else:
+                    if exc.errno != errno.ENOENT:
                         self.warn(cand, describe_error(exc))
+                    elif not quiet_missing:
+                        self.warn(cand, 'does not exist')
+                    return None
+                if not stat.S_ISDIR(mode):
+                    self.warn(cand, 'is a symbolic link, not followed' if stat.S_ISLNK(mode) else 'not a directory')
                     return None
                 self._dirs.add(cand)
             cur = cand
@@ -425,8 +494,7 @@ class Reader(object):
         text = self.read(path, quiet_missing)
         if text is None:
             return None
-        try:
-            return int(text, 10)
-        except ValueError:
+        value = parse_int(text)
+        if value is None:
             self.warn(path, 'not an integer: %r' % text[:40])
-            return None
+        return value

@@ -78,6 +78,21 @@ options:
       - When V(false), every C(in_use) is V(null) and C(summary.processes_scanned) is V(false).
     type: bool
     default: true
+  max_facts_bytes:
+    description:
+      - Upper bound of the size of the facts, counted in characters of their compact JSON text.
+      - When the facts would be larger, the entries at the end of C(warnings), C(devices), C(sriov) and
+        C(mdev_types) (in that order of precedence, each list sorted as documented) are left out, C(summary)
+        counts what is left, and a line in C(warnings) says how many entries of which list were kept.
+      - One attribute file is read only when it has at most 64 KiB, whatever this option says.
+    type: int
+    default: 16777216
+  max_list_entries:
+    description:
+      - Upper bound of the entries of each of C(devices), C(mdev_types), C(sriov) and C(warnings); entries beyond
+        it are left out with a line in C(warnings), as for O(max_facts_bytes).
+    type: int
+    default: 100000
 notes:
   - Nothing in sysfs says whether a device can migrate; the kernel answers only through an ioctl on an open
     device, which this module never does. C(migration) comes from a table of the mainline VFIO variant drivers,
@@ -318,6 +333,16 @@ ansible_facts:
                   type: list
                   elements: str
                   sample: [dirty_tracking, p2p, pre_copy, stop_copy]
+                state_size:
+                  description:
+                    - Estimated bytes of device state a live migration moves (what QEMU's C(query-migrate) reports
+                      as C(vfio.transferred)), computed from the driver's state layout where it is fixed, or V(null).
+                    - The kernel tells the size only to a process that opened the device (C(VFIO_DEVICE_FEATURE_MIG_DATA_SIZE));
+                      this is an estimate from the driver's source, known for the mtty sample (a 24-byte header plus
+                      36 bytes per port, C(struct mtty_data) in C(samples/vfio-mdev/mtty.c)), V(null) for every other driver.
+                  returned: always
+                  type: int
+                  sample: 96
             attributes:
               description:
                 - Vendor- or device-API-specific attributes, read as they are.
@@ -471,7 +496,7 @@ ansible_facts:
               type: str
               sample: module
             migration:
-              description: As for devices (C(capable), C(features), C(reason)).
+              description: As for devices (C(capable), C(features), C(reason), C(state_size)).
               returned: always
               type: dict
             fingerprint:
@@ -615,6 +640,8 @@ def main():
             'software_versions': {'type': 'dict', 'default': {}},
             'scan_processes': {'type': 'bool', 'default': True},
             'migration_features': {'type': 'dict', 'default': {}},
+            'max_facts_bytes': {'type': 'int', 'default': 16777216},
+            'max_list_entries': {'type': 'int', 'default': 100000},
         },
         supports_check_mode=True,
     )
@@ -626,12 +653,17 @@ def main():
     features, problem = check_overrides(module.params['migration_features'])
     if problem:
         module.fail_json(msg=problem)
+    for name in ('max_facts_bytes', 'max_list_entries'):
+        if module.params[name] < 1:
+            module.fail_json(msg='%s must be a positive number, not %d' % (name, module.params[name]))
     facts = gather(
         sysfs_root=module.params['sysfs_root'],
         proc_root=module.params['proc_root'],
         dev_root=module.params['dev_root'],
         software_versions=overrides,
         scan_processes=module.params['scan_processes'],
+        max_facts_bytes=module.params['max_facts_bytes'],
+        max_list_entries=module.params['max_list_entries'],
         migration_features=features,
     )
     module.exit_json(changed=False, ansible_facts={'vfio': facts})

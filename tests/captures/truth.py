@@ -7,20 +7,22 @@
 The guest's tests/kernel/guest/truth.sh writes one tab-separated record a line
 ("KIND [ID] key=value ..."), read with nothing but ls/readlink/cat, independently of the
 module. ``parse`` turns that text into dicts; ``compare`` lists every way in which a
-``vfio`` facts dict (schema_version 1) disagrees with it. Used both by the QEMU lane and by
+``vfio`` facts dict (schema_version 1) disagrees with it. Capability chains
+(``config`` records, read by tests/kernel/guest/pciconf.py) are compared with
+``config_space`` when the module reports that field. Used both by the QEMU lane and by
 the unit tests that run the module's reader on the committed captures.
 """
 
 
 def parse(text):
     truth = {'kernel': None, 'iommu_groups': None, 'pci': {}, 'pf': {}, 'mdev_types': {},
-             'mdev': {}, 'holders': [], 'migration': {}}
+             'mdev': {}, 'holders': [], 'migration': {}, 'config': {}}
     for line in text.splitlines():
         if not line.strip():
             continue
         fields = line.split('\t')
         kind = fields[0]
-        if kind in ('pci', 'pf', 'mdev', 'migration'):
+        if kind in ('pci', 'pf', 'mdev', 'migration', 'config'):
             ident, pairs = fields[1], fields[2:]
         else:
             ident, pairs = None, fields[1:]
@@ -32,7 +34,7 @@ def parse(text):
             truth['kernel'] = rec['release']
         elif kind == 'iommu':
             truth['iommu_groups'] = int(rec['groups'])
-        elif kind in ('pci', 'pf', 'mdev', 'migration'):
+        elif kind in ('pci', 'pf', 'mdev', 'migration', 'config'):
             truth[kind][ident] = rec
         elif kind == 'mdev_type':
             truth['mdev_types'][(rec['parent'], rec['type'])] = rec
@@ -141,6 +143,8 @@ def compare(facts, truth):
         _diff(problems, '%s %s' % (d.get('kind'), ident), 'migration.capable',
               (d.get('migration') or {}).get('capable'), t['capable'] == '1')
 
+    problems += _compare_config(devices, truth['config'])
+
     types = {'%s/%s' % (t.get('parent'), t.get('type')): t for t in facts.get('mdev_types') or []}
     want = {'%s/%s' % key: rec for key, rec in truth['mdev_types'].items()}
     for key in _pair(problems, want, types, 'mdev type %s (parent/type) is missing from mdev_types',
@@ -162,6 +166,29 @@ def compare(facts, truth):
         _diff(problems, where, 'numvfs', s.get('numvfs'), int(t['numvfs']))
         if 'vf_device' in t:  # sriov_vf_device is "%x" in sysfs ("10"), an id is 4 hex digits
             _diff(problems, where, 'vf_device', s.get('vf_device'), t['vf_device'])
+    return problems
+
+
+def _chain(text):
+    return [] if text in ('', '-') else text.split(',')
+
+
+def _compare_config(devices, config):
+    """``config_space`` of each vfio-bound function against the chains guest/pciconf.py read.
+
+    Compared only when the module reports the field (a module from before it skips this)."""
+    problems = []
+    reported = [i for i, d in devices.items() if d.get('kind') == 'pci' and 'config_space' in d]
+    if reported and not config:
+        problems.append('config_space is reported but the ground truth has no capability chains')
+    for ident in sorted(config):
+        d = devices.get(ident)
+        if d is None or 'config_space' not in d:
+            continue
+        t = config[ident]
+        want = {'header_type': t['header_type'], 'capabilities': _chain(t['caps']),
+                'extended_capabilities': _chain(t['ext'])}
+        _diff(problems, '%s %s' % (d.get('kind'), ident), 'config_space', d['config_space'], want)
     return problems
 
 

@@ -10,7 +10,9 @@ Per kernel series it: resolves the newest Debian kernel packages of that series 
 machine's own apt configuration, downloads and unpacks them, builds the mdev samples
 (mtty, mdpy, mbochs) out of tree, builds a busybox + python3 initramfs, boots it under
 QEMU (TCG, q35, intel-iommu), and reads back what the guest scenario produced: ground
-truth from a shell script, the module's facts, and a capture of the sysfs/proc/dev tree.
+truth from a shell script, the module's facts, a capture of the sysfs/proc/dev tree, and
+the outcomes of real migrations between QEMUs in the guest, which groundtruth.py compares
+with what the filters predicted.
 """
 
 import argparse
@@ -357,13 +359,35 @@ def build_holder(cache):
     return exe
 
 
-def base_initramfs(pkgs, kdir, samples_dir, cache):
-    """busybox + python3 + kernel modules + samples; cached per kernel release."""
+def guest_qemu(c, qemu):
+    """The lane's own QEMU (``qemu`` is its command prefix with ``-L`` dirs) as
+    /opt/qemu/bin/qemu-system-x86_64 with its shared libraries and the firmware a paused,
+    diskless VM asks for (SeaBIOS' bios-256k.bin, kvmvapic.bin in /opt/qemu/share)."""
+    exe = qemu[0]
+    c.copy(exe, 'opt/qemu/bin/qemu-system-x86_64', 0o755)
+    for lib in shared_libs([exe]):
+        c.copy(os.path.realpath(lib), lib.lstrip('/'), 0o755)
+    dirs = [qemu[i + 1] for i, arg in enumerate(qemu[:-1]) if arg == '-L']
+    dirs += ['/usr/share/seabios', '/usr/share/qemu']
+    bios = next((os.path.join(d, 'bios-256k.bin') for d in dirs
+                 if os.path.exists(os.path.join(d, 'bios-256k.bin'))), None)
+    if bios is None:
+        raise LaneError('no bios-256k.bin for the guest QEMU in %s' % ', '.join(dirs))
+    c.copy(os.path.realpath(bios), 'opt/qemu/share/bios-256k.bin', 0o644)
+    vapic = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(exe))), 'share', 'qemu',
+                         'kvmvapic.bin')
+    if os.path.exists(vapic):  # the pc machine asks for it even under TCG
+        c.copy(vapic, 'opt/qemu/share/kvmvapic.bin', 0o644)
+
+
+def base_initramfs(pkgs, kdir, samples_dir, cache, qemu):
+    """busybox + python3 + QEMU + kernel modules + samples; cached per kernel release and QEMU."""
     path = os.path.join(kdir, 'base.cpio')
     key = hashlib.sha256(pkgs['release'].encode())
-    for name in ('lane.py', 'guest/holder.c', '/bin/busybox', '/usr/bin/python3'):
+    for name in ('lane.py', 'guest/holder.c', '/bin/busybox', '/usr/bin/python3', qemu[0]):
         with open(os.path.join(HERE, name), 'rb') as f:
             key.update(f.read())
+    key.update(repr(qemu).encode())
     key = key.hexdigest()
     if os.path.exists(path) and os.path.exists(path + '.key') and open(path + '.key').read() == key:
         return path
@@ -387,6 +411,7 @@ def base_initramfs(pkgs, kdir, samples_dir, cache):
         real = os.path.realpath(lib)
         c.copy(real, lib.lstrip('/'), 0o755)
     c.copy('/lib64/ld-linux-x86-64.so.2', 'lib64/ld-linux-x86-64.so.2', 0o755)
+    guest_qemu(c, qemu)
     # kernel modules, flat, with a load order file
     moddir = os.path.join(kdir, 'root', 'lib', 'modules', pkgs['release'])
     extra = {m: os.path.join(samples_dir, m + '.ko') for m in SAMPLES}
@@ -646,6 +671,43 @@ def check(kernel, results):
     return problems
 
 
+def filter_python():
+    """A Python that can run the collection's filters (ansible-core, jmespath, PyYAML,
+    packaging): VFIO_KERNEL_FILTER_PYTHON, else the newest .venvs/core-X.Y, else this one."""
+    venvs = sorted(glob.glob(os.path.join(REPO, '.venvs', 'core-*', 'bin', 'python')),
+                   key=natural_key, reverse=True)
+    for python in [os.environ.get('VFIO_KERNEL_FILTER_PYTHON')] + venvs + [sys.executable]:
+        if python and subprocess.run([python, '-c', 'import ansible, jmespath, yaml, packaging'],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     check=False).returncode == 0:
+            return python
+    raise LaneError('no Python with ansible-core, jmespath, PyYAML and packaging to run the '
+                    'filters on the migration cases (make prepare, or VFIO_KERNEL_FILTER_PYTHON)')
+
+
+def ground_truth(migrations, qemu_version, out):
+    """Run tests/kernel/groundtruth.py on every kernel's migration cases: print the matrix,
+    write <out>/groundtruth.md, return {series: [problem, ...]}."""
+    md = os.path.join(out, 'groundtruth.md')
+    specs = ['%s=%s=%s=%s' % m for m in migrations]
+    res = subprocess.run([filter_python(), os.path.join(HERE, 'groundtruth.py'), md, qemu_version]
+                         + specs, stdout=subprocess.PIPE, universal_newlines=True, check=True)
+    doc = json.loads(res.stdout)
+    print('\nmigrations: kernel, case, our verdict (first reason), real outcome (error), agreement')
+    for row in doc['rows']:
+        reason = row['reason']
+        print('  %-5s %-31s %-40s %-10s %-10s %s' % (
+            row['series'], row['case'],
+            'compatible' if row['compatible'] else 'refused: %s' % reason['rule'],
+            row['outcome'], row['agree'],
+            ('%s ms, %s device bytes' % (row['total_time_ms'], row['vfio_bytes'])
+             if row['outcome'] == 'completed' else (row['error'] or '')[:110])))
+    problems = {}
+    for problem in doc['problems']:
+        problems.setdefault(problem.split(' ', 1)[0], []).append(problem)
+    return md, problems
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     ap.add_argument('--kernels', default=os.environ.get('VFIO_KERNEL_SERIES', '6.1,6.12'),
@@ -665,6 +727,8 @@ def main(argv=None):
     timer = Timer()
     failures = {}
     releases = {}
+    migrations = []
+    md = None
     t_all = time.monotonic()
     try:
         verified = stampmod.current()  # what this run tests: the tree as it is now
@@ -709,7 +773,7 @@ def main(argv=None):
             with timer.stage(series, 'build mdev samples'):
                 samples = build_samples(pkgs, kdir)
             with timer.stage(series, 'initramfs'):
-                base = base_initramfs(pkgs, kdir, samples, args.cache)
+                base = base_initramfs(pkgs, kdir, samples, args.cache, qemu)
                 initrd = os.path.join(workdir, 'initrd.cpio')
                 with open(initrd, 'wb') as f:
                     with open(base, 'rb') as b:
@@ -728,6 +792,12 @@ def main(argv=None):
                     print('[%s] MISMATCH %s' % (series, p))
                 if problems:
                     failures[series] = '%d mismatches' % len(problems)
+                if 'migrate.json' in results and 'facts-migrate.json' in results:
+                    migrations.append((series, pkgs['release'],
+                                       os.path.join(workdir, 'facts-migrate.json'),
+                                       os.path.join(workdir, 'migrate.json')))
+                else:
+                    failures[series] = failures.get(series) or 'the guest ran no migrations'
             with timer.stage(series, 'capture'):
                 cap = results.get('capture.json')
                 if not cap:
@@ -748,6 +818,18 @@ def main(argv=None):
         except (LaneError, subprocess.CalledProcessError, OSError) as exc:
             print('[%s] ERROR %s' % (series, exc), flush=True)
             failures[series] = str(exc)
+    if migrations:
+        with timer.stage('all', 'migration verdicts'):
+            try:
+                md, problems = ground_truth(migrations, qemu_version, args.out)
+            except (LaneError, subprocess.CalledProcessError, OSError, ValueError) as exc:
+                print('ERROR ground truth of the migrations: %s' % exc)
+                problems = dict((m[0], [str(exc)]) for m in migrations)
+                md = None
+            for series, found in sorted(problems.items()):
+                for p in found:
+                    print('[%s] MIGRATION MISMATCH %s' % (series, p))
+                failures[series] = failures.get(series) or '%d migration mismatches' % len(found)
     print('\nkernel lane wall time per stage:\n' + timer.table())
     print('total %.1fs' % (time.monotonic() - t_all))
     for series, why in sorted(failures.items()):
@@ -756,6 +838,9 @@ def main(argv=None):
     print('%d passed, %d failed' % (len(kernels) - len(failures), len(failures)))
     if failures:
         return 1
+    if md and all(s in kernels for s in stampmod.DEFAULT_SERIES):
+        shutil.copy(md, os.path.join(HERE, 'groundtruth.md'))
+        print('wrote tests/kernel/groundtruth.md')
     write_stamp(verified, kernels, releases,
                 '%s, %s' % (qemu_version, 'with igb' if igb else 'no igb'))
     return 0

@@ -6,10 +6,11 @@
 """The kernel lane's stamp: what its last passing run verified (tests/kernel/verified.txt).
 
 The digest covers the git blob id of every tracked file the lane's verdict depends on (the
-module, its module_utils, the lane itself and the ground-truth comparison it imports),
+module, its module_utils, the filters with their plugin_utils engine and the rules/ they
+apply to the lane's migrations, the lane itself and the ground-truth comparison it imports),
 computed from the working tree's content: a fresh clone, a dirty tree and a tree whose
 mtimes changed all give the digest of what is on disk, and the stamp itself is left out,
-so rewriting it never changes the digest.
+so rewriting it never changes the digest (nor does groundtruth.md, which the same run writes).
 
     stamp.py check    exit 0: the committed stamp matches the tree (the lane may be skipped);
                       exit 1: module or lane changed since the last verified run
@@ -29,8 +30,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 STAMP = 'tests/kernel/verified.txt'
-# tracked files under these paths make up the digest
-COVERED = ('plugins/modules', 'plugins/module_utils', 'tests/kernel', 'tests/captures/truth.py')
+# tracked files under these paths make up the digest: the module, the filters and their
+# engine and rules (the lane predicts real migrations with them), the lane, its comparison
+COVERED = ('plugins/modules', 'plugins/module_utils', 'plugins/filter', 'plugins/plugin_utils', 'rules',
+           'tests/kernel', 'tests/captures/truth.py')
+# written by a passing run, like the stamp: never part of what it verifies
+OUTPUTS = (STAMP, 'tests/kernel/groundtruth.md')
 # the series a run must have passed for the stamp to be written
 DEFAULT_SERIES = ('6.1', '6.12')
 
@@ -55,7 +60,7 @@ def tracked_files(repo):
         raise StampError('git ls-files failed in %s: %s'
                          % (repo, res.stderr.decode(errors='replace').strip()))
     paths = sorted(set(p.decode() for p in res.stdout.split(b'\0') if p))
-    paths = [p for p in paths if p != STAMP]
+    paths = [p for p in paths if p not in OUTPUTS]
     if not paths:
         raise StampError('no tracked files under %s in %s' % (', '.join(COVERED), repo))
     return paths

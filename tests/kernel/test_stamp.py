@@ -26,7 +26,11 @@ FILES = {
     'tests/kernel/lane.py': 'print("lane")\n',
     'tests/kernel/guest/init': '#!/bin/sh\n',
     'tests/captures/truth.py': 'def compare(): pass\n',
-    'plugins/filter/engine.py': 'X = 1\n',  # not covered
+    'plugins/filter/compatible.py': 'X = 1\n',
+    'plugins/plugin_utils/_check.py': 'Y = 1\n',
+    'rules/default.yml': 'rules: []\n',
+    'tests/kernel/groundtruth.md': '# matrix\n',  # written by the lane: not covered
+    'plugins/inventory/hosts.py': 'Z = 1\n',  # not covered
     'README.md': 'readme\n',  # not covered
 }
 
@@ -100,7 +104,8 @@ def test_touched_but_same_content_skips(repo):
 
 @pytest.mark.parametrize('path', ['plugins/module_utils/_sysfs.py', 'plugins/modules/vfio_facts.py',
                                   'tests/kernel/lane.py', 'tests/kernel/guest/init',
-                                  'tests/captures/truth.py'])
+                                  'tests/captures/truth.py', 'plugins/filter/compatible.py',
+                                  'plugins/plugin_utils/_check.py', 'rules/default.yml'])
 def test_one_changed_byte_runs(repo, path):
     flip_byte(repo / path)
     status, line = check(repo)
@@ -121,8 +126,9 @@ def test_rewritten_stamp_still_skips(repo):
 
 
 def test_files_outside_module_and_lane_do_not_count(repo):
-    flip_byte(repo / 'plugins/filter/engine.py')
+    flip_byte(repo / 'plugins/inventory/hosts.py')
     flip_byte(repo / 'README.md')
+    flip_byte(repo / 'tests/kernel/groundtruth.md')  # the lane's own output, like the stamp
     (repo / 'plugins/module_utils/untracked.py').write_text('x = 1\n')
     assert check(repo)[0] == 0
 
@@ -159,7 +165,7 @@ def test_blob_ids_are_gits(repo):
         meta, path = line.split('\t', 1)
         staged[path] = meta.split()[1]
     _digest, lines = stamp.current(str(repo))
-    assert len(lines) == 5
+    assert len(lines) == 8
     for line in lines:
         blob, path = line.split(' ', 1)
         assert staged[path] == blob

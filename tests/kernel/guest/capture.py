@@ -12,8 +12,9 @@ Runs inside the kernel-lane guest (Python 3.8+, standard library only). Output f
 
 VALUE is a string (a regular file's content), {"l": TARGET} (a symlink, target as read),
 {} (a directory), {"b": BASE64} (a file that is not UTF-8) or {"c": "MAJOR:MINOR"} (a
-character device). Nothing with side effects on read is opened (config, rom, resource*,
-vpd, ...), nor anything write-only; only the subtrees that matter are walked.
+character device). Nothing with side effects on read is opened (rom, resource*, vpd, ...;
+``config`` only of VFIO-bound functions, as base64), nor anything write-only; only the
+subtrees that matter are walked.
 """
 
 import base64
@@ -55,6 +56,16 @@ def add_file(path):
         entries[path] = data.decode('utf-8')
     except UnicodeDecodeError:
         entries[path] = {'b': base64.b64encode(data).decode()}
+
+
+def add_config(real):
+    """The config space of a VFIO-bound function (the module parses its capability chains):
+    reading it has no side effect on a function no driver but vfio-pci drives."""
+    try:
+        with open(os.path.join(real, 'config'), 'rb') as f:
+            entries[os.path.join(real, 'config')] = {'b': base64.b64encode(f.read()).decode()}
+    except OSError as exc:
+        errors.append('%s/config: %s' % (real, exc.strerror))
 
 
 def walk(path, depth, skip_pci_children=True):
@@ -119,6 +130,8 @@ def capture():
             drv = os.path.join(real, 'driver')
             if os.path.islink(drv):
                 drivers.add(os.path.basename(os.readlink(drv)))
+                if 'vfio' in os.path.basename(os.readlink(drv)):
+                    add_config(real)
     modules = set()
     for drv in sorted(drivers):
         d = '%s/bus/pci/drivers/%s' % (sysfs, drv)

@@ -82,7 +82,7 @@ def test_sriov_pf_with_variant_and_plain_vfio_vfs(host):
                 'class': '020000', 'revision': '00'},
         'software_version': KERNEL, 'software_version_source': 'kernel',
         'migration': {'capable': True, 'features': ['dirty_tracking', 'p2p', 'pre_copy', 'stop_copy'],
-                      'reason': vf['migration']['reason']},
+                      'reason': vf['migration']['reason'], 'state_size': None},
         'attributes': {}, 'cdev': '/dev/vfio/devices/vfio0', 'config_space': None,
         'in_use': {'pid': 77, 'vm': 'db-7', 'machine_type': None, 'holder': '/dev/vfio/devices/vfio0'},
     }

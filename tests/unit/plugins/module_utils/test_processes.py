@@ -83,7 +83,7 @@ def test_vanished_processes_are_silent_other_errors_warn(host):
     reader = Reader(host.proc, '/proc')
     holders = scan(reader, host.dev)
     assert holders == {('group', '15'): [{'pid': 700, 'vm': None, 'machine_type': None, 'holder': '/dev/vfio/15'}]}
-    assert reader.warnings == []    # ENOTDIR counts as vanished too
+    assert reader.warnings == ['/proc/800/fd: not a directory']    # a file for a directory is named
 
 
 def test_unreadable_fd_directory_is_a_warning(host, monkeypatch):

@@ -146,3 +146,27 @@ def test_as_a_facts_module_of_gather_facts(sim, collections_path, tmp_path, defa
                extra_env={'ANSIBLE_FACTS_MODULES': facts_modules})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads(out.read_text()) == gather(sim.sys, sim.proc, sim.dev, {}, True)
+
+
+def test_non_utf8_names_reach_the_controller_escaped(sim, collections_path, tmp_path):
+    """ansible-core refuses a module result that is not valid UTF-8: the whole host's facts were lost."""
+    bad = os.fsdecode(b'0000:5e:00.\xff')
+    sim.pci(bad, '8086', '1889', driver='vfio-pci', module='vfio_pci', group=8)
+    proc = run('adhoc', ['localhost', '-m', 'vfio.migration.vfio_facts', '-a', roots(sim)], collections_path, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    vfio = adhoc_result(proc)['ansible_facts']['vfio']
+    assert '0000:5e:00.\\xff' in [d['id'] for d in vfio['devices']]
+    assert '0000:5e:00.\\xff: not valid UTF-8, bytes shown as \\xNN' in vfio['warnings']
+
+
+def test_output_bound_options(sim, collections_path, tmp_path):
+    args = {'sysfs_root': sim.sys, 'proc_root': sim.proc, 'dev_root': sim.dev, 'max_list_entries': 1}
+    proc = run('adhoc', ['localhost', '-m', 'vfio.migration.vfio_facts', '-a', json.dumps(args)], collections_path, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    vfio = adhoc_result(proc)['ansible_facts']['vfio']
+    assert len(vfio['devices']) == 1 and vfio['summary']['devices'] == 1
+    assert any(w.startswith('devices: 2 entries, the first 1 kept') for w in vfio['warnings'])
+    args['max_facts_bytes'] = 0
+    proc = run('adhoc', ['localhost', '-m', 'vfio.migration.vfio_facts', '-a', json.dumps(args)], collections_path, tmp_path)
+    assert proc.returncode != 0
+    assert 'max_facts_bytes must be a positive number' in proc.stdout

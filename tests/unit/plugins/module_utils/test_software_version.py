@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import Reader
-from ansible_collections.vfio.migration.plugins.module_utils._versions import Versions, vendor_attributes
+from ansible_collections.vfio.migration.plugins.module_utils._software_version import Versions, vendor_attributes
 
 KERNEL = '6.8.0-45-generic'
 
