@@ -216,6 +216,8 @@ def _record_problems(section, record, index, problems):
 
 def device_problems(record, section='devices', index=0):
     """The problems of one record of ``section`` (a device, an mdev type or a PF)."""
+    if _VALID_RECORD[section](record):
+        return []
     problems = []
     _record_problems(section, record, index, problems)
     return problems
@@ -225,7 +227,7 @@ def validate_device(device, index, problems):
     """Append the problems of one device record (or, when it has ``available_instances``, one
     ``mdev_types`` entry) to ``problems``."""
     section = 'mdev_types' if isinstance(device, Mapping) and 'available_instances' in device else 'devices'
-    _record_problems(section, device, index, problems)
+    problems.extend(device_problems(device, section, index))
 
 
 def unwrap(facts):
@@ -239,6 +241,69 @@ def unwrap(facts):
         if isinstance(facts.get('ansible_vfio'), Mapping):
             return facts['ansible_vfio']
     return facts
+
+
+# The fast check: one predicate per field, compiled once from the same schema, that says only
+# "valid or not" (exact plain types, as the gateway's plain copies have). Valid facts (the usual
+# case) cost one pass of it; anything else is walked by _check for the messages.
+
+def _scalar_predicate(field):
+    kind, choices = field.kind, field.choices
+    if kind in ('str', 'text', 'hex', 'version'):
+        bound = MAX_VERSION if kind == 'version' else MAX_TEXT
+        if kind == 'hex':
+            def ok(v):
+                return type(v) is str and 0 < len(v) <= 8 and _HEX.issuperset(v)
+        elif choices is not None:
+            def ok(v):
+                return type(v) is str and v in choices
+        elif kind == 'version':
+            def ok(v):
+                return (type(v) is str and len(v) <= bound) or (type(v) is int and -MAX_INT < v < MAX_INT)
+        else:
+            def ok(v):
+                return type(v) is str and len(v) <= bound
+        return ok
+    if kind in ('int', 'count'):
+        low = 0 if kind == 'count' else -MAX_INT
+        return lambda v: type(v) is int and low <= v < MAX_INT
+    if kind == 'bool':
+        return lambda v: type(v) is bool
+    return lambda v: _scalar_problem(kind, v) is None
+
+
+def _predicate(field):
+    """``function(value) -> bool`` for a value (not null) of ``field``."""
+    if field.kind == 'list':
+        element, nullable = _predicate(field.sub), field.sub.null
+        return lambda v: type(v) is list and all(element(x) if x is not None else nullable for x in v)
+    if field.kind != 'dict':
+        return _scalar_predicate(field)
+    if field.sub is None:
+        return lambda v: type(v) is dict
+    if not isinstance(field.sub, dict):
+        value, nullable = _predicate(field.sub), field.sub.null
+        return lambda v: type(v) is dict and all(value(x) if x is not None else nullable for x in v.values())
+    table = [(key, _predicate(sub), sub.null and not sub.required) for key, sub in field.sub.items()]
+
+    def ok(v):
+        if type(v) is not dict:
+            return False
+        get = v.get
+        for key, check, nullable in table:
+            x = get(key)
+            if x is None:
+                if nullable:
+                    continue
+                return False
+            if not check(x):
+                return False
+        return True
+    return ok
+
+
+_VALID = _predicate(F('dict', sub=SCHEMA))
+_VALID_RECORD = dict((section, _predicate(F('dict', sub=spec))) for section, spec in _SECTIONS.items())
 
 
 def facts_problems(facts):
@@ -290,7 +355,7 @@ def validate_facts(facts, host='(unnamed)'):
     inner = unwrap(facts)
     if _CHECKED.get(id(inner)) is inner:
         return inner
-    problems = facts_problems(inner)
+    problems = [] if _VALID(inner) and inner['schema_version'] == SCHEMA_VERSION else facts_problems(inner)
     if problems:
         raise FactsError(str(host)[:200], problems)
     if None in _CHECKED:
