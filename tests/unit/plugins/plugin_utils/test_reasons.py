@@ -58,7 +58,7 @@ def test_every_engine_reason_names_its_rule_and_field():
             r.empty_destination_reason(2), r.room_used_reason(2), r.no_destination_reason()]
     assert [(x['rule'], x['field']) for x in made] == [
         ('capacity', 'capacity'), ('vm_atomicity', 'in_use.vm'), ('vm_atomicity', 'in_use.vm'),
-        ('capacity', 'offer'), ('capacity', 'capacity'), ('no_destination', None)]
+        ('capacity', 'offer'), ('capacity', 'capacity'), ('no_destination', 'destinations')]
     assert [r.offers_nothing(x) for x in made] == [False, False, False, True, False, False]
 
 
@@ -79,3 +79,12 @@ def test_and_more_is_written_one_way():
     assert r.and_more(['a', 'b']) == 'a, b'
     assert r.and_more(['a', 'b', 'c', 'd', 'e']) == 'a, b, c and 2 more'
     assert r.and_more(iter(['a', 'b', 'c']), limit=1) == 'a and 2 more'
+
+
+def test_no_destination_has_a_machine_readable_field_like_every_reason():
+    from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan
+    from ansible_collections.vfio.migration.tests.unit.engine_hosts import T4, dev, host
+    plan = migration_plan({'a': host(dev('g0', T4, vm='web'))}, drain=['a'])
+    reason = plan['blocked'][0]['reasons'][0]
+    assert (reason['rule'], reason['field'], reason['destination']) == ('no_destination', 'destinations', 0)
+    assert all(isinstance(reason[key], str) and reason[key] for key in ('rule', 'field', 'message'))
