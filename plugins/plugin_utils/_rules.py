@@ -65,6 +65,7 @@ _KNOWN_KEYS = frozenset((
     'name', 'description', 'source', 'when', 'match', 'select', 'field', 'operator', 'missing',
     'message', 'stop', 'enabled', 'values', 'side', 'spec', 'groups', 'explain'))
 
+
 def shipped_rules_dir():
     """The collection's ``rules/`` directory (``<collection>/rules``)."""
     here = os.path.dirname(os.path.abspath(__file__))

@@ -23,6 +23,7 @@ mapping or null, got a list``. Validation never changes the facts.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Mapping
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import FactsError
@@ -135,7 +136,7 @@ def _scalar_problem(kind, value):
     if kind == 'version':
         if isinstance(value, str):
             return None if len(value) <= MAX_VERSION else 'longer than %d characters' % MAX_VERSION
-        return None if _is_int(value) or (isinstance(value, float) and value == value) else ''
+        return None if _is_int(value) or (isinstance(value, float) and not math.isnan(value)) else ''
     if kind in ('int', 'count'):
         if not _is_int(value):
             return ''
@@ -244,8 +245,8 @@ def unwrap(facts):
 
 
 # The fast check: one predicate per field, compiled once from the same schema, that says only
-# "valid or not" (exact plain types, as the gateway's plain copies have). Valid facts (the usual
-# case) cost one pass of it; anything else is walked by _check for the messages.
+# "valid or not". Valid facts (the usual case) cost one pass of it; anything else is walked by
+# _check for the messages.
 
 def _scalar_predicate(field):
     kind, choices = field.kind, field.choices
@@ -253,22 +254,22 @@ def _scalar_predicate(field):
         bound = MAX_VERSION if kind == 'version' else MAX_TEXT
         if kind == 'hex':
             def ok(v):
-                return type(v) is str and 0 < len(v) <= 8 and _HEX.issuperset(v)
+                return isinstance(v, str) and 0 < len(v) <= 8 and _HEX.issuperset(v)
         elif choices is not None:
             def ok(v):
-                return type(v) is str and v in choices
+                return isinstance(v, str) and v in choices
         elif kind == 'version':
             def ok(v):
-                return (type(v) is str and len(v) <= bound) or (type(v) is int and -MAX_INT < v < MAX_INT)
+                return (isinstance(v, str) and len(v) <= bound) or (_is_int(v))
         else:
             def ok(v):
-                return type(v) is str and len(v) <= bound
+                return isinstance(v, str) and len(v) <= bound
         return ok
     if kind in ('int', 'count'):
         low = 0 if kind == 'count' else -MAX_INT
-        return lambda v: type(v) is int and low <= v < MAX_INT
+        return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v < MAX_INT
     if kind == 'bool':
-        return lambda v: type(v) is bool
+        return lambda v: isinstance(v, bool)
     return lambda v: _scalar_problem(kind, v) is None
 
 
@@ -276,18 +277,18 @@ def _predicate(field):
     """``function(value) -> bool`` for a value (not null) of ``field``."""
     if field.kind == 'list':
         element, nullable = _predicate(field.sub), field.sub.null
-        return lambda v: type(v) is list and all(element(x) if x is not None else nullable for x in v)
+        return lambda v: isinstance(v, list) and all(element(x) if x is not None else nullable for x in v)
     if field.kind != 'dict':
         return _scalar_predicate(field)
     if field.sub is None:
-        return lambda v: type(v) is dict
+        return lambda v: isinstance(v, dict)
     if not isinstance(field.sub, dict):
         value, nullable = _predicate(field.sub), field.sub.null
-        return lambda v: type(v) is dict and all(value(x) if x is not None else nullable for x in v.values())
+        return lambda v: isinstance(v, dict) and all(value(x) if x is not None else nullable for x in v.values())
     table = [(key, _predicate(sub), sub.null and not sub.required) for key, sub in field.sub.items()]
 
     def ok(v):
-        if type(v) is not dict:
+        if not isinstance(v, dict):
             return False
         get = v.get
         for key, check, nullable in table:
