@@ -71,11 +71,11 @@ def _facts_check(name, value, arguments):
 
 def _facts_by_host_check(name, value, arguments):
     if not isinstance(value, Mapping):
-        return ['%s must be a dict of host name -> vfio facts, got %s' % (_label(name), type(value).__name__)]
+        return ['facts_by_host must be a mapping of host name -> vfio facts (a dict), got %s' % type(value).__name__]
     problems = []
     for host in sorted(value, key=str):
         if not isinstance(host, str):
-            problems.append('%s: host names must be strings, found %r' % (_label(name), host))
+            problems.append('facts_by_host keys must be host names (strings), found %r' % (host,))
             continue
         try:
             validate_facts(value[host], host)
