@@ -137,12 +137,16 @@ class RecordKeyer(object):
             self.opaque = self.opaque or whole
         self.extra = sorted(p for p in paths if p not in _COVERED)
         self._serial = 0
+        self._fingerprints = {}     # profile_key -> fingerprint
 
     def key(self, record):
         if self.opaque:
             self._serial += 1
             return ('opaque', self._serial)
-        fp = profile_key(record)
+        profile = profile_key(record)
+        fp = self._fingerprints.get(profile)
+        if fp is None:          # once per distinct profile: the fingerprint recomputed, not the one carried
+            fp = self._fingerprints[profile] = _fingerprint(record) if _fingerprint is not None else profile
         if not self.extra:
             return fp
         values = None

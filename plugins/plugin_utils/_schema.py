@@ -285,22 +285,47 @@ def _predicate(field):
     if not isinstance(field.sub, dict):
         value, nullable = _predicate(field.sub), field.sub.null
         return lambda v: isinstance(v, dict) and all(value(x) if x is not None else nullable for x in v.values())
-    table = [(key, _predicate(sub), sub.null and not sub.required) for key, sub in field.sub.items()]
+    table = [_entry(key, sub) for key, sub in field.sub.items()]
 
     def ok(v):
         if not isinstance(v, dict):
             return False
         get = v.get
-        for key, check, nullable in table:
+        for key, code, arg, nullable in table:
             x = get(key)
             if x is None:
                 if nullable:
                     continue
                 return False
-            if not check(x):
+            # the common kinds inline (no call per field): plain text, hex ids, choices
+            if code == _TEXT:
+                if not isinstance(x, str) or len(x) > arg:
+                    return False
+            elif code == _HEX_ID:
+                if not isinstance(x, str) or not 0 < len(x) <= 8 or not _HEX.issuperset(x):
+                    return False
+            elif code == _CHOICE:
+                if not isinstance(x, str) or x not in arg:
+                    return False
+            elif not arg(x):
                 return False
         return True
     return ok
+
+
+_TEXT, _HEX_ID, _CHOICE, _OTHER = range(4)
+
+
+def _entry(key, field):
+    """``(key, code, argument, nullable)`` of one field of a dict for the fast check."""
+    nullable = field.null and not field.required
+    if field.kind in ('str', 'text') and field.choices is None:
+        return key, _TEXT, MAX_TEXT, nullable
+    if field.kind == 'hex':
+        return key, _HEX_ID, None, nullable
+    if field.kind in ('str', 'text') and field.choices is not None:
+        return key, _CHOICE, field.choices, nullable
+    return key, _OTHER, _predicate(field), nullable
 
 
 _VALID = _predicate(F('dict', sub=SCHEMA))
