@@ -137,7 +137,10 @@ stage prepare-modules
 #    module runs once more (the facts both sides of every case are judged on), then
 #    migrate.py migrates a paused QEMU VM per case. The host predicts each outcome from
 #    facts-migrate.json and compares (tests/kernel/groundtruth.py).
+# HOLDERS is a list of pids: split on purpose
+# shellcheck disable=SC2086
 kill $HOLDERS 2>/dev/null
+# shellcheck disable=SC2086
 wait $HOLDERS 2>/dev/null
 # Every case gets instances no QEMU has used: mtty keeps an instance's migration state when
 # its user closes it (a device left in RESUMING refuses the next stream with EBADF).
@@ -182,9 +185,12 @@ case_() { printf '{"case": "%s", "source": "%s", "destination": "%s", "options":
 		echo ,; case_ mtty-1_to_mtty-1_qemu-defaults "$M1E" "$M1F"
 		echo ,; case_ mdpy-xga_to_mdpy-xga "$U_MDPY" "$U_MDPYB"
 		echo ,; case_ mbochs-medium_to_mbochs-medium "$U_MBOCHS" "$U_MBOCHSB"
+		# the VF addresses, one word each: split on purpose
+		# shellcheck disable=SC2086
 		set -- $vfs
 		echo ,; case_ nvme-vf_to_nvme-vf "$1" "$2"
 		if [ -n "$igb" ]; then
+			# shellcheck disable=SC2046
 			set -- $(igb_vfio_vfs)
 			echo ,; case_ igb-vf_to_igb-vf "$1" "$2"
 		fi

@@ -104,6 +104,16 @@ expect_line "$WORK/select.out" "web-01: [0-9a-f-]{36} -> pf-dst-new 0000:3b:00\.
 expect_line "$WORK/select.out" "nic-01: 0000:5e:00\.2 -> pf-dst-nic 0000:5e:00\.[2-5] \(use pci-15b3:101e:15b3:0083\)"
 expect_not "$WORK/select.out" "changed: ["
 
+# preflight_select.yml for real, under --check: the role would create both vGPUs on pf-dst-new
+# (vfio_preflight_prepare), the migration commands are skipped, and no tree changes
+run_play "$WORK/select-check.out" -i "$INV" "$EXAMPLES/preflight_select.yml" -e '{"dry_run": false}' --check
+expect_rc "$WORK/select-check.out" 2 "preflight_select.yml --check"
+for vm in web-01 web-02; do
+  expect_line "$WORK/select-check.out" "^changed: .*pf-dst-new: mdev [0-9a-f-]{36} of type nvidia-230 on 0000:3b:00\.0 \(VM $vm from pf-src-ok\)"
+done
+# the simulated create files are empty until something writes a UUID to them
+[ -z "$(find "$WORK/build" -name create -size +0)" ] || { echo "--check wrote a UUID" >&2; exit 1; }
+
 # drain_for_maintenance.yml (dry run): the planned order, then the blocked host
 run_play "$WORK/drain.out" -i "$INV" "$EXAMPLES/drain_for_maintenance.yml"
 expect_rc "$WORK/drain.out" 0 "drain_for_maintenance.yml"
