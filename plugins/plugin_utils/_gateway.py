@@ -24,8 +24,9 @@ work. The gateway
 An argument may have a *kind* besides its documented type (``kinds={'_input': FACTS_BY_HOST}``):
 the vfio facts of one host, of many hosts, one device record, or a value to pass on untouched
 (``LAZY``: hostvars read only where needed, a large report model). The facts kinds are checked by
-the function :data:`KIND_CHECKS` names for them, not by their documented type; where it names
-none, the engine checks them itself (``_schema.py``), with messages naming host, device and field.
+the function :data:`KIND_CHECKS` names for them, not by their documented type: against the one
+schema of ``_schema.py``, once per call (the engine does not check them again), with messages
+naming host, device and field.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from collections.abc import Mapping
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError, VfioError
+from ansible_collections.vfio.migration.plugins.plugin_utils._errors import ArgumentError, FactsError, VfioError
+from ansible_collections.vfio.migration.plugins.plugin_utils._schema import checked_once, validate_facts
 
 __all__ = ['DEVICE', 'FACTS', 'FACTS_BY_HOST', 'KIND_CHECKS', 'LAZY', 'Gateway', 'plain']
 
@@ -47,9 +49,48 @@ FACTS_BY_HOST = 'facts_by_host'  # host name -> vfio facts
 DEVICE = 'device'                # one device record, or one mdev type entry
 LAZY = 'lazy'                    # passed on as given: neither copied nor checked here
 
-# kind -> function(name, value) returning a list of problems (sentences), or None when the engine
-# checks arguments of that kind itself. The place where checks of the facts arguments hook in.
-KIND_CHECKS = {FACTS: None, FACTS_BY_HOST: None, DEVICE: None}
+_HOST_ARGUMENT = {'_input': 'source_host', 'destination': 'destination_host', 'source_vfio': 'source_host'}
+
+
+def _host_name(name, value, arguments):
+    """The host a facts argument stands for: the filter's host-name argument, the hostvars'
+    inventory_hostname, or the argument's name."""
+    given = arguments.get(_HOST_ARGUMENT.get(name))
+    if isinstance(given, str) and given:
+        return given
+    if isinstance(value, Mapping) and isinstance(value.get('inventory_hostname'), str):
+        return value['inventory_hostname']
+    return _label(name)
+
+
+def _facts_check(name, value, arguments):
+    try:
+        validate_facts(value, _host_name(name, value, arguments))
+    except FactsError as exc:
+        return [str(exc)]
+    return []
+
+
+def _facts_by_host_check(name, value, arguments):
+    if not isinstance(value, Mapping):
+        return ['facts_by_host must be a mapping of host name -> vfio facts (a dict), got %s' % type(value).__name__]
+    problems = []
+    for host in sorted(value, key=str):
+        if not isinstance(host, str):
+            problems.append('facts_by_host keys must be host names (strings), found %r' % (host,))
+            continue
+        try:
+            validate_facts(value[host], host)
+        except FactsError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+# kind -> function(name, value, arguments) returning a list of problems (sentences): every facts
+# argument is checked here, once, against the one schema of the facts (_schema.py), before any
+# filter reads a field of it. A DEVICE record is checked by the engine (``_check.py``) against
+# the same schema, with messages naming the side (source device / destination).
+KIND_CHECKS = {FACTS: _facts_check, FACTS_BY_HOST: _facts_by_host_check, DEVICE: None}
 
 # documented type -> (Python types, how a message names it)
 _TYPES = {
@@ -143,7 +184,7 @@ def argument_problems(options, arguments, kinds):
         kind = kinds.get(name)
         if kind is not None:
             check = KIND_CHECKS.get(kind)
-            problems.extend(check(name, value) if check is not None else [])
+            problems.extend(check(name, value, arguments) if check is not None else [])
             continue
         problem = _type_problem(name, spec, value)
         if problem is None and spec.get('choices') is not None and value not in spec['choices']:
@@ -190,10 +231,11 @@ class Gateway(object):
             kwargs = dict((name, self._prepared(options.get(name), name, value)) for name, value in kwargs.items())
             arguments = dict(zip(positional, args))
             arguments.update(kwargs)
-            problems = argument_problems(options, arguments, self.kinds)
-            if problems:
-                raise ArgumentError('; '.join(problems))
-            return function(*args, **kwargs)
+            with checked_once():
+                problems = argument_problems(options, arguments, self.kinds)
+                if problems:
+                    raise ArgumentError('; '.join(problems))
+                return function(*args, **kwargs)
         except AnsibleFilterError:
             raise
         except VfioError as exc:

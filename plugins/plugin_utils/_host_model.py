@@ -47,11 +47,13 @@ from ansible_collections.vfio.migration.plugins.plugin_utils._schema import vali
 
 try:
     from ansible_collections.vfio.migration.plugins.module_utils._profile import fingerprint as _fingerprint
+    from ansible_collections.vfio.migration.plugins.module_utils._profile import PCI_ID_KEYS, PROFILE_ATTRIBUTES
 except ImportError:  # pragma: no cover - the module side ships it
     _fingerprint = None
+    PCI_ID_KEYS, PROFILE_ATTRIBUTES = (), {}
 
 __all__ = ['Demand', 'Pool', 'Share', 'Spent', 'HostModel', 'RecordKeyer', 'build_host', 'demand_of', 'vm_label',
-           'fingerprint_of', 'offer_signature', 'share_state', 'shared_left', 'signature_of', 'usable']
+           'fingerprint_of', 'offer_signature', 'profile_key', 'share_state', 'shared_left', 'signature_of', 'usable']
 
 # Sub-records the profile (and so the fingerprint) covers.
 _COVERED = frozenset((
@@ -88,6 +90,22 @@ def fingerprint_of(record):
     return _fingerprint(record)
 
 
+def profile_key(record):
+    """A hashable stand-in for ``_profile.profile(record)``, built from the record's own fields:
+    equal for two records exactly when their profiles (so their fingerprints) are. The engine
+    keys records with it, never with the ``fingerprint`` the facts carry: facts edited or copied
+    between hosts cannot make two different records (or hosts) one."""
+    get = record.get
+    kind, pci, migration, attributes = get('kind'), get('pci'), get('migration'), get('attributes')
+    selected = ()
+    if isinstance(attributes, dict):
+        selected = tuple((name, _freeze(attributes[name])) for name in PROFILE_ATTRIBUTES.get(kind, ())
+                         if name in attributes)
+    return (kind, get('device_api'), get('type'), get('driver'),
+            tuple(pci.get(k) for k in PCI_ID_KEYS) if isinstance(pci, dict) else None,
+            get('software_version'), migration.get('capable') if isinstance(migration, dict) else None, selected)
+
+
 def _freeze(value):
     if isinstance(value, dict):
         return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
@@ -113,12 +131,16 @@ class RecordKeyer(object):
             self.opaque = self.opaque or whole
         self.extra = sorted(p for p in paths if p not in _COVERED)
         self._serial = 0
+        self._fingerprints = {}     # profile_key -> fingerprint
 
     def key(self, record):
         if self.opaque:
             self._serial += 1
             return ('opaque', self._serial)
-        fp = record.get('fingerprint') or fingerprint_of(record)
+        profile = profile_key(record)
+        fp = self._fingerprints.get(profile)
+        if fp is None:          # once per distinct profile: the fingerprint recomputed, not the one carried
+            fp = self._fingerprints[profile] = _fingerprint(record) if _fingerprint is not None else profile
         if not self.extra:
             return fp
         values = None

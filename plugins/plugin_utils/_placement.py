@@ -89,7 +89,7 @@ class Matcher(object):
     """Incremental b-matching of demands to pools (Kuhn's augmenting paths with capacities),
     within the parents' shared capacity when ``shares`` (a :class:`Shares`) is given."""
 
-    __slots__ = ('adj', 'caps', 'assign', 'holders', 'shares', 'exact_left')
+    __slots__ = ('adj', 'caps', 'assign', 'holders', 'shares', 'exact_left', 'cursor')
 
     def __init__(self, adj, caps, shares=None):
         self.adj = adj                          # demand index -> [pool index]
@@ -98,6 +98,7 @@ class Matcher(object):
         self.holders = [[] for _slot in caps]       # pool -> [demand]
         self.shares = shares
         self.exact_left = 50000                 # steps of exact search (shares only) this matcher may still take
+        self.cursor = {}                        # id(option list) -> index before which every pool is full
 
     def share_used(self, s):
         """``(budget used, {pool index: count})`` of share ``s`` in the current matching."""
@@ -130,24 +131,60 @@ class Matcher(object):
             return 'budget'
         return None
 
-    def _augment(self, i, seen):
-        for j in self.adj[i]:
-            if j in seen:
-                continue
-            seen.add(j)
-            holders = self.holders[j]
-            room = len(holders) < self.caps[j]
-            if room and (self.shares is None or self.blocked(j) is None or self._free_share(j, seen)):
-                holders.append(i)
-                self.assign[i] = j
-                return True
-            for k in list(holders):
-                if self._augment(k, seen):
-                    holders.remove(k)
-                    holders.append(i)
-                    self.assign[i] = j
+    def _augment(self, root, seen):
+        """Kuhn's augmenting path from demand ``root``, depth first without recursion (a host can
+        have tens of thousands of devices in use): frames ``[demand, next option, pool, its holders
+        to try, next holder]``. An option list is shared by the demands of one key, and the pools
+        a search has seen stay seen, so a frame starts where the frames of its list got to
+        (``start``); a list searched to the end is not searched again."""
+        adj, caps, all_holders = self.adj, self.caps, self.holders
+        dead, start = set(), {}
+        stack = [[root, 0, -1, None, 0]]
+        while stack:
+            frame = stack[-1]
+            if frame[3] is not None:
+                if frame[4] < len(frame[3]):
+                    k = frame[3][frame[4]]
+                    frame[4] += 1
+                    if id(adj[k]) not in dead:
+                        stack.append([k, start.get(id(adj[k]), 0), -1, None, 0])
+                    continue
+                frame[3] = None
+            i = frame[0]
+            options = adj[i]
+            frame[1] = max(frame[1], start.get(id(options), 0))
+            while frame[1] < len(options):
+                j = options[frame[1]]
+                frame[1] += 1
+                if j in seen:
+                    continue
+                seen.add(j)
+                start[id(options)] = frame[1]
+                holders = all_holders[j]
+                if len(holders) < caps[j] and (self.shares is None or self.blocked(j) is None
+                                               or self._free_share(j, seen)):
+                    self._shift(stack, i, j)
                     return True
+                frame[2], frame[3], frame[4] = j, list(holders), 0
+                break
+            if frame[3] is None:
+                dead.add(id(options))
+                stack.pop()
         return False
+
+    def _shift(self, stack, i, j):
+        """Apply the augmenting path the frames of ``stack`` hold, ending with demand ``i`` on pool ``j``."""
+        self.holders[j].append(i)
+        self.assign[i] = j
+        stack.pop()
+        child = i
+        while stack:
+            frame = stack.pop()
+            holders = self.holders[frame[2]]
+            holders.remove(child)
+            holders.append(frame[0])
+            self.assign[frame[0]] = frame[2]
+            child = frame[0]
 
     def _free_share(self, j, seen):
         """Move devices off the other pools of ``j``'s share (each along an augmenting path of
@@ -172,9 +209,27 @@ class Matcher(object):
     def add(self, i):
         """Place demand ``i`` (re-routing others as needed); False when no augmenting path exists
         (and, with shares, when a bounded exact search finds no assignment either)."""
+        if self.shares is None and self._take_free(i):
+            return True
         if self._augment(i, set()):
             return True
         return self.shares is not None and self.exact_left > 0 and self._reassign(i)
+
+    def _take_free(self, i):
+        """Put demand ``i`` on its first pool with room, if any (no shares): the augmenting path of
+        length one, found without a search. ``cursor`` remembers, per option list, where the
+        pools with room start (pools only fill up between restores)."""
+        options, caps, holders = self.adj[i], self.caps, self.holders
+        key = id(options)
+        c = self.cursor.get(key, 0)
+        while c < len(options) and len(holders[options[c]]) >= caps[options[c]]:
+            c += 1
+        self.cursor[key] = c
+        if c == len(options):
+            return False
+        holders[options[c]].append(i)
+        self.assign[i] = options[c]
+        return True
 
     def _reassign(self, i, budget=2000):
         """Exact search (depth first, fewest options first, at most ``budget`` steps, and no
@@ -191,49 +246,72 @@ class Matcher(object):
             if self.assign[k] >= 0:
                 self.holders[self.assign[k]].remove(k)
                 self.assign[k] = -1
-        steps = [0]
-
-        def visit(pos):
-            if pos == len(todo):
-                return True
-            k = todo[pos]
-            for j in self.adj[k]:
-                steps[0] += 1
-                if steps[0] > budget:
-                    return False
-                if len(self.holders[j]) >= self.caps[j] or self.blocked(j) is not None:
-                    continue
-                self.holders[j].append(k)
-                self.assign[k] = j
-                if visit(pos + 1):
-                    return True
-                self.holders[j].pop()
-                self.assign[k] = -1
-            return False
-
-        found = visit(0)
-        self.exact_left -= min(steps[0], budget)
+        found, steps = self._exact(todo, budget)
+        self.exact_left -= min(steps, budget)
         if not found:
             self.restore(snap)
         return found
+
+    def _exact(self, todo, budget):
+        """Depth-first assignment of the demands ``todo`` (none placed), without recursion:
+        ``(found, steps)``; gives up after ``budget`` steps."""
+        adj, caps, holders, assign = self.adj, self.caps, self.holders, self.assign
+        nxt = [0] * len(todo)            # per position: the next option to try
+        pos, steps = 0, 0
+        while 0 <= pos < len(todo):
+            k = todo[pos]
+            options, placed = adj[k], False
+            while nxt[pos] < len(options):
+                j = options[nxt[pos]]
+                nxt[pos] += 1
+                steps += 1
+                if steps > budget:
+                    return False, steps
+                if len(holders[j]) >= caps[j] or self.blocked(j) is not None:
+                    continue
+                holders[j].append(k)
+                assign[k] = j
+                placed = True
+                break
+            if placed:
+                pos += 1
+                continue
+            nxt[pos] = 0
+            pos -= 1
+            if pos >= 0:
+                back = todo[pos]
+                holders[assign[back]].pop()
+                assign[back] = -1
+        return pos == len(todo), steps
 
     def snapshot(self):
         return (list(self.assign), [list(h) for h in self.holders])
 
     def restore(self, snap):
         # in place: callers up the augmenting path hold references to these lists
+        self.cursor.clear()
         self.assign[:] = snap[0]
         for holders, saved in zip(self.holders, snap[1]):
             holders[:] = saved
 
     def add_group(self, members):
-        """Place every demand of ``members`` or none (state unchanged on failure)."""
-        snap = self.snapshot()
-        for i in members:
+        """Place every demand of ``members`` or none. A failed :meth:`add` changes nothing, so on
+        failure the members placed so far are taken off again (the others stay placed, perhaps
+        on other slots than before: still a valid assignment, and no copy of the state)."""
+        for n, i in enumerate(members):
             if not self.add(i):
-                self.restore(snap)
+                self.remove(members[:n])
                 return False
         return True
+
+    def remove(self, members):
+        """Take the placed demands of ``members`` off their pools."""
+        for i in members:
+            j = self.assign[i]
+            if j >= 0:
+                self.holders[j].remove(i)
+                self.assign[i] = -1
+        self.cursor.clear()
 
 
 class Placement(object):
@@ -303,12 +381,18 @@ class _Problem(object):
     def __init__(self, demands, pools, comparator, spent=None, named=True):
         self.comparator, self.spent, self.named = comparator, spent, named
         self.demands, self.pools, self.adj, self.refused = demands, pools, [], []
+        by_key = {}
         for demand in demands:
-            ok_idx, ref = _candidates(comparator, demand, pools)
-            # scarce pools first: leaves the flexible slots for flexible devices on the first pass
-            ok_idx.sort(key=lambda j: (pools[j].capacity, j))
-            self.adj.append(ok_idx)
-            self.refused.append(ref)
+            # demands of one key share their lists: one comparison per pool, and the matcher
+            # knows them for one (see Matcher._augment)
+            entry = by_key.get(demand.key)
+            if entry is None:
+                ok_idx, ref = _candidates(comparator, demand, pools)
+                # scarce pools first: leaves the flexible slots for flexible devices on the first pass
+                ok_idx.sort(key=lambda j: (pools[j].capacity, j))
+                entry = by_key[demand.key] = (ok_idx, ref)
+            self.adj.append(entry[0])
+            self.refused.append(entry[1])
         self.caps = [p.capacity for p in pools]
         self.groups = {}
         for i, demand in enumerate(demands):
@@ -318,10 +402,17 @@ class _Problem(object):
     def live_vms(self):
         """The VMs that could move, most constrained first (least room for their devices)."""
         caps, adj, groups = self.caps, self.adj, self.groups
+        rooms = {}              # id(option list) -> slots it offers (demands of one key share one list)
+
+        def room_of(options):
+            room = rooms.get(id(options))
+            if room is None:
+                room = rooms[id(options)] = sum(caps[j] for j in options)
+            return room
 
         def constraint(k):
             members = groups[k]
-            room = min(sum(caps[j] for j in adj[i]) for i in members)
+            room = min(room_of(adj[i]) for i in members)
             return (room - len(members), -len(members), k)
         return sorted((k for k in groups if k not in self.hopeless), key=constraint)
 
@@ -434,7 +525,8 @@ def _trials(matcher, groups, chosen, hopeless):
 
 
 def _search(matcher, order, groups, budget):
-    """Depth-first choice of the VM subset to place (include first, then exclude)."""
+    """Depth-first choice of the VM subset to place (include first, then exclude), without
+    recursion: a host can run thousands of VMs."""
     best = {'value': (-1, -1), 'chosen': [], 'snap': None}
     sizes = [len(groups[k]) for k in order]
     rest_vms = [0] * (len(order) + 1)
@@ -442,31 +534,30 @@ def _search(matcher, order, groups, budget):
     for pos in range(len(order) - 1, -1, -1):
         rest_vms[pos] = rest_vms[pos + 1] + 1
         rest_devs[pos] = rest_devs[pos + 1] + sizes[pos]
-    state = {'nodes': 0, 'complete': True}
-
-    def visit(pos, chosen, vms, devs):
-        state['nodes'] += 1
-        if (vms, devs) > best['value']:
-            best['value'] = (vms, devs)
-            best['chosen'] = list(chosen)
-            best['snap'] = matcher.snapshot()
-        if pos == len(order):
-            return
-        if (vms + rest_vms[pos], devs + rest_devs[pos]) <= best['value']:
-            return
-        if state['nodes'] > budget:
-            state['complete'] = False
-            return
-        k = order[pos]
-        snap = matcher.snapshot()
-        if matcher.add_group(groups[k]):
-            chosen.append(k)
-            visit(pos + 1, chosen, vms + 1, devs + sizes[pos])
+    nodes, complete, chosen, pending = 0, True, [], False
+    todo = [(0, 0, 0)]      # (position, VMs, devices) to visit; (-1, position, 0): take order[position] off
+    while todo:
+        pos, vms, devs = todo.pop()
+        if pos < 0:
+            if pending:         # the matcher leaves the best state found: keep it
+                best['snap'], pending = matcher.snapshot(), False
             chosen.pop()
-            matcher.restore(snap)
-        visit(pos + 1, chosen, vms, devs)
-
-    visit(0, [], 0, 0)
-    if best['snap'] is not None:
+            matcher.remove(groups[order[vms]])
+            continue
+        nodes += 1
+        if (vms, devs) > best['value']:
+            # its snapshot is taken only when the state changes other than by adding a VM
+            best['value'], best['chosen'], pending = (vms, devs), list(chosen), True
+        if pos == len(order) or (vms + rest_vms[pos], devs + rest_devs[pos]) <= best['value']:
+            continue
+        if nodes > budget:
+            complete = False
+            continue
+        todo.append((pos + 1, vms, devs))                   # then without order[pos]
+        if matcher.add_group(groups[order[pos]]):
+            chosen.append(order[pos])
+            todo.append((-1, pos, 0))
+            todo.append((pos + 1, vms + 1, devs + sizes[pos]))  # first with it
+    if not pending and best['snap'] is not None:
         matcher.restore(best['snap'])
-    return best['chosen'], state['complete']
+    return best['chosen'], complete

@@ -25,7 +25,7 @@ rule                      field                                when
 ``capacity``              ``offer``                            the destination offers nothing
                                                                (:func:`empty_destination_reason`)
 ``vm_atomicity``          ``in_use.vm``                        another device of the VM has no place
-``no_destination``        None                                 plans: no host left to move to
+``no_destination``        ``destinations``                     plans: no host left to move to
 ========================  ===================================  ======================================
 
 Why one device has no place on one destination is put together by :func:`why_unplaced`,
@@ -42,6 +42,7 @@ CAPACITY = 'capacity'
 VM_ATOMICITY = 'vm_atomicity'
 NO_DESTINATION = 'no_destination'
 EMPTY_FIELD = 'offer'
+NO_DESTINATION_FIELD = 'destinations'     # the destination hosts left: none
 
 
 def more(count, up_to=False):
@@ -210,8 +211,9 @@ def room_used_reason(count):
 
 
 def no_destination_reason():
-    """Plans: ``no_destination``, every host is being drained or excluded."""
-    return {'device': None, 'rule': NO_DESTINATION, 'field': None, 'source': None, 'destination': None,
+    """Plans: ``no_destination`` (field ``destinations``, destination 0 hosts): every host is
+    being drained or excluded."""
+    return {'device': None, 'rule': NO_DESTINATION, 'field': NO_DESTINATION_FIELD, 'source': None, 'destination': 0,
             'message': 'no destination host: every host is being drained or excluded', 'hosts': [],
             'host_count': 0}
 

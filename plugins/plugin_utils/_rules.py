@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import string
 from collections.abc import Mapping
 
@@ -53,6 +54,8 @@ except ImportError:  # pragma: no cover - ansible-core needs PyYAML
     HAS_YAML = False
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import RuleError
+from ansible_collections.vfio.migration.plugins.plugin_utils._rule_checks import (
+    MAX_TEXT, expression_problem, message_problem)
 from ansible_collections.vfio.migration.plugins.plugin_utils._operators import (
     OPERATORS, PARAMETERS, SIDED)
 from ansible_collections.vfio.migration.plugins.plugin_utils import _version_compare
@@ -63,10 +66,6 @@ _NAME = re.compile(r'^[A-Za-z0-9_.:-]+$')
 _KNOWN_KEYS = frozenset((
     'name', 'description', 'source', 'when', 'match', 'select', 'field', 'operator', 'missing',
     'message', 'stop', 'enabled', 'values', 'side', 'spec', 'groups', 'explain'))
-_PLACEHOLDERS = frozenset((
-    'rule', 'field', 'source', 'destination', 'source_id', 'destination_id', 'source_detail',
-    'destination_detail', 'missing', 'extra', 'side', 'value', 'source_group',
-    'destination_group', 'problem'))
 
 
 def shipped_rules_dir():
@@ -142,7 +141,19 @@ class Rule(object):
         return True
 
     def evaluate(self, src, dst):
-        """``None`` when ``src`` may move to ``dst`` as far as this rule goes, else a reason."""
+        """``None`` when ``src`` may move to ``dst`` as far as this rule goes, else a reason.
+
+        :raises RuleError: when the rule cannot be evaluated on these records (its expressions
+            or operator meet values of a type they cannot take), naming the rule and both ids.
+        """
+        try:
+            return self._evaluate(src, dst)
+        except (JMESPathError, TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+            raise RuleError(self.origin, self.name, 'cannot be evaluated on %s -> %s: %s' % (
+                _show(src.get('id', src.get('type'))), _show(dst.get('id', dst.get('type'))),
+                str(exc).replace('\n', ' ')[:300]))
+
+    def _evaluate(self, src, dst):
         if self.operator == 'ignore':
             return None
         context = {'source': src, 'destination': dst}
@@ -324,6 +335,10 @@ def _validate_rule(raw, origin, index):
     for key in ('description', 'source', 'operator', 'message'):
         if not isinstance(raw.get(key), str) or not raw.get(key).strip():
             raise RuleError(origin, label, 'missing %r (a non-empty string)' % key)
+    for key in ('description', 'source', 'field'):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
+            raise RuleError(origin, label, '%r must be a string of at most %d characters' % (key, MAX_TEXT))
     operator = raw['operator']
     if operator not in OPERATORS:
         raise RuleError(origin, label, 'unknown operator %r (known: %s)'
@@ -331,10 +346,10 @@ def _validate_rule(raw, origin, index):
     for where, expr in _expressions(raw, origin, label):
         if not isinstance(expr, str) or not expr.strip():
             raise RuleError(origin, label, '%s must be a JMESPath expression (a string)' % where)
-        try:
-            _compile(expr)
-        except JMESPathError as exc:
-            raise RuleError(origin, label, '%s %r is not valid JMESPath: %s' % (where, expr, exc))
+        problem = expression_problem(expr, where)
+        if problem is not None:
+            raise RuleError(origin, label, '%s %r %s' % (where, expr[:200], problem))
+        _compile(expr)
     if raw.get('missing', 'skip') not in ('skip', 'fail'):
         raise RuleError(origin, label, "'missing' must be skip or fail, not %r" % (raw.get('missing'),))
     if 'stop' in raw and not isinstance(raw['stop'], bool):
@@ -422,15 +437,10 @@ def _check_groups(groups, origin, label):
 
 
 def _check_message(raw, origin, label):
-    """The ``message`` template uses known placeholders only."""
-    try:
-        names = [name for _text, name, _spec, _conv in string.Formatter().parse(raw['message']) if name is not None]
-    except ValueError as exc:
-        raise RuleError(origin, label, 'message is not a valid template: %s' % exc)
-    for name in names:
-        if name not in _PLACEHOLDERS:
-            raise RuleError(origin, label, 'message uses {%s}; known placeholders: %s'
-                            % (name, ', '.join(sorted(_PLACEHOLDERS))))
+    """The ``message`` template: plain known placeholders only, and bounded (``_rule_checks``)."""
+    problem = message_problem(raw['message'])
+    if problem is not None:
+        raise RuleError(origin, label, problem)
 
 
 def parse_rule_file(data, origin):
@@ -457,19 +467,34 @@ def parse_rule_file(data, origin):
 _FILE_CACHE = {}
 
 
+def _open_regular(path):
+    """``path`` opened for reading, without blocking, and only if it is (still) a regular file."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, 'not a regular file')
+        return os.fdopen(fd, 'rb')
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _read_file(path):
     if not HAS_YAML:  # pragma: no cover
         raise RuleError(path, None, 'PyYAML is needed to read rule files')
     try:
-        stat = os.stat(path)
+        info = os.stat(path)
     except OSError as exc:
         raise RuleError(path, None, 'cannot read the file: %s' % (exc.strerror or exc))
-    key = (path, stat.st_mtime_ns, stat.st_size)
+    if not stat.S_ISREG(info.st_mode):
+        # never opened: a FIFO would block, a device node could be anything
+        raise RuleError(path, None, 'not a regular file (a rule file must be a regular file)')
+    key = (path, info.st_mtime_ns, info.st_size)
     cached = _FILE_CACHE.get(path)
     if cached is not None and cached[0] == key:
         return cached[1]
     try:
-        with open(path, 'rb') as handle:
+        with _open_regular(path) as handle:
             data = yaml.safe_load(handle)
     except yaml.YAMLError as exc:
         raise RuleError(path, None, 'not valid YAML: %s' % str(exc).replace('\n', ' '))

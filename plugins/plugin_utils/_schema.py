@@ -4,7 +4,14 @@
 
 # Note that this plugin_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
 
-"""Validation of ``vfio`` facts (schema_version 1) before the engine reads them.
+"""The one schema of ``vfio`` facts (schema_version 1), and their validation.
+
+The schema follows the RETURN documentation of ``vfio.migration.vfio_facts`` (the contract;
+``tests/unit/plugins/plugin_utils/test_schema.py`` holds the two together): every field the
+module documents has a type here, every string a bound, every id its hex form. The filter
+gateway (``_gateway.py``) checks every facts argument against it once, before any filter
+reads a field; the engine (``_host_model.build_host``) checks facts that did not come
+through the gateway. Unknown keys are allowed (newer facts), wrong types are not.
 
 The engine accepts, per host, any of: the ``vfio`` facts themselves (a mapping with
 ``schema_version``), a mapping holding them under ``vfio`` (``ansible_facts``), or a host's
@@ -17,17 +24,82 @@ mapping or null, got a list``. Validation never changes the facts.
 
 from __future__ import annotations
 
+import contextlib
+import math
 from collections.abc import Mapping
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import FactsError
 
-__all__ = ['SCHEMA_VERSION', 'KINDS', 'unwrap', 'validate_facts', 'validate_device']
+__all__ = ['SCHEMA_VERSION', 'KINDS', 'SCHEMA', 'DEVICE', 'MDEV_TYPE', 'PF', 'checked_once', 'unwrap',
+           'validate_facts', 'validate_device', 'device_problems', 'facts_problems']
 
 SCHEMA_VERSION = 1
 KINDS = frozenset(('pci', 'mdev', 'nvidia_vgpu', 'ccw', 'ap'))
 
-_STR = (str,)
-_NUM = (int, float, str)
+MAX_TEXT = 4096          # any string of the facts (the module bounds what it reads per file)
+MAX_VERSION = 128        # a software version or kernel release
+MAX_INT = 2 ** 63        # any integer
+_HEX = frozenset('0123456789abcdef')
+
+
+class F(object):
+    """One field: ``kind`` (str, text, hex, version, int, count, bool, dict, list, attribute),
+    ``required``, ``null`` (may be null), ``sub`` (fields of a dict, or the element of a list),
+    ``choices``."""
+
+    __slots__ = ('kind', 'required', 'null', 'sub', 'choices')
+
+    def __init__(self, kind, required=False, null=True, sub=None, choices=None):
+        self.kind, self.required, self.null, self.sub, self.choices = kind, required, null, sub, choices
+
+
+def _name(**kw):
+    return F('str', True, False, **kw)
+
+
+PCI = {key: F('hex') for key in ('vendor', 'device', 'subsystem_vendor', 'subsystem_device', 'class', 'revision')}
+MIGRATION = {'capable': F('bool'), 'reason': F('text'), 'features': F('list', sub=F('str', null=False)),
+             'state_size': F('count')}
+SOURCES = ('sysfs', 'module', 'kernel', 'override')
+DEVICE = {
+    'id': _name(), 'kind': _name(choices=KINDS), 'device_api': _name(), 'type': _name(),
+    'driver': F('str'), 'parent': F('str'), 'iommu_group': F('str'), 'numa_node': F('int'),
+    'pci': F('dict', sub=PCI), 'software_version': F('version'),
+    'software_version_source': F('str', choices=SOURCES),
+    'migration': F('dict', sub=MIGRATION), 'attributes': F('dict', sub=F('attribute')), 'cdev': F('str'),
+    'config_space': F('dict', sub={'header_type': F('str'), 'capabilities': F('list', sub=F('str', null=False)),
+                                   'extended_capabilities': F('list', sub=F('str', null=False))}),
+    'in_use': F('dict', sub={'pid': F('int'), 'vm': F('text'), 'machine_type': F('str'), 'holder': F('str')}),
+    'fingerprint': F('str'),
+}
+MDEV_TYPE = {
+    'parent': _name(), 'type': _name(), 'kind': F('str', choices=KINDS), 'name': F('text'),
+    'description': F('text'), 'device_api': F('str'), 'available_instances': F('count', True), 'driver': F('str'),
+    'pci': F('dict', sub=PCI), 'software_version': F('version'), 'software_version_source': F('str', choices=SOURCES),
+    'migration': F('dict', sub=MIGRATION), 'fingerprint': F('str'),
+}
+PF = {
+    'pf': _name(), 'pci': F('dict', sub=PCI), 'driver': F('str'), 'numa_node': F('int'), 'totalvfs': F('count'),
+    'numvfs': F('count'), 'vf_device': F('hex'),
+}
+HOST = {
+    'kernel_release': F('version'), 'iommu': F('dict', sub={'enabled': F('bool'), 'groups': F('count')}),
+    'modules': F('dict', sub=F('dict', sub={'version': F('version'), 'srcversion': F('str')})),
+}
+SCHEMA = {
+    'schema_version': F('int', True, False), 'host': F('dict', sub=HOST),
+    'devices': F('list', True, False, sub=F('dict', null=False, sub=DEVICE)),
+    'mdev_types': F('list', sub=F('dict', null=False, sub=MDEV_TYPE)),
+    'sriov': F('list', sub=F('dict', null=False, sub=PF)),
+    'summary': F('dict', sub=F('summary')), 'warnings': F('list', sub=F('text', null=False)),
+}
+
+# kind -> how a message names it
+_WHAT = {
+    'str': 'a string', 'text': 'a string', 'hex': 'a hex id string', 'version': 'a version string',
+    'int': 'an integer', 'count': 'an integer', 'bool': 'true or false', 'dict': 'a mapping', 'list': 'a list',
+    'attribute': 'a string, a list of strings or a mapping of strings', 'summary': 'an integer, true/false or a mapping',
+}
 
 
 def _typename(value):
@@ -48,6 +120,119 @@ def _typename(value):
     return 'a %s' % type(value).__name__
 
 
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool) and -MAX_INT < value < MAX_INT
+
+
+def _strings(value, bound):
+    return isinstance(value, str) and len(value) <= bound
+
+
+def _scalar_problem(kind, value):
+    """None when ``value`` (not null) is of ``kind`` (a scalar kind), else what is wrong."""
+    if kind in ('str', 'text'):
+        ok = _strings(value, MAX_TEXT)
+        return None if ok else ('longer than %d characters' % MAX_TEXT if isinstance(value, str) else '')
+    if kind == 'hex':
+        return None if isinstance(value, str) and 0 < len(value) <= 8 and _HEX.issuperset(value) else ''
+    if kind == 'version':
+        if isinstance(value, str):
+            return None if len(value) <= MAX_VERSION else 'longer than %d characters' % MAX_VERSION
+        return None if _is_int(value) or (isinstance(value, float) and not math.isnan(value)) else ''
+    if kind in ('int', 'count'):
+        if not _is_int(value):
+            return ''
+        return 'must not be negative' if kind == 'count' and value < 0 else None
+    if kind == 'bool':
+        return None if isinstance(value, bool) else ''
+    if kind == 'attribute':
+        if _strings(value, MAX_TEXT) or (isinstance(value, list) and all(_strings(v, MAX_TEXT) for v in value)):
+            return None
+        ok = isinstance(value, Mapping) and all(isinstance(k, str) and (v is None or _strings(v, MAX_TEXT))
+                                                for k, v in value.items())
+        return None if ok else ''
+    if kind == 'summary':
+        return None if _is_int(value) or isinstance(value, (bool, Mapping)) else ''
+    return None
+
+
+def _check(value, field, path, where, problems):
+    """Append the problems of ``value`` against ``field`` (at ``path``) to ``problems``."""
+    if value is None:
+        if not field.null:
+            problems.append('%s field %r: must not be null' % (where, path))
+        return
+    kind = field.kind
+    if kind in ('dict', 'list'):
+        if not isinstance(value, Mapping if kind == 'dict' else (list, tuple)):
+            problems.append('%s field %r: expected %s%s, got %s'
+                            % (where, path, _WHAT[kind], ' or null' if field.null else '', _typename(value)))
+        elif kind == 'list':
+            for index, item in enumerate(value):
+                _check(item, field.sub, '%s[%d]' % (path, index), where, problems)
+        elif isinstance(field.sub, dict):
+            _fields(value, field.sub, path + '.', where, problems)
+        elif field.sub is not None:
+            for key, item in value.items():
+                _check(item, field.sub, '%s.%s' % (path, key), where, problems)
+        return
+    problem = _scalar_problem(kind, value)
+    if problem == '':
+        problems.append('%s field %r: expected %s%s, got %s'
+                        % (where, path, _WHAT[kind], ' or null' if field.null else '', _typename(value)))
+    elif problem is not None:
+        problems.append('%s field %r: %s' % (where, path, problem))
+    elif field.choices is not None and value not in field.choices:
+        problems.append('%s field %r: unknown value %r (expected one of %s)'
+                        % (where, path, value, ', '.join(sorted(field.choices))))
+
+
+def _fields(record, spec, prefix, where, problems):
+    for key, field in spec.items():
+        if key in record:
+            _check(record[key], field, prefix + key, where, problems)
+        elif field.required:
+            problems.append('%s field %r: missing' % (where, prefix + key))
+
+
+def _where(section, record, index):
+    """How a message names one entry of ``devices``/``mdev_types``/``sriov``."""
+    get = record.get
+    if section == 'devices' and isinstance(get('id'), str):
+        return 'device %r' % (get('id')[:200],)
+    if section == 'mdev_types' and isinstance(get('type'), str) and isinstance(get('parent'), str):
+        return 'mdev type %r on %r' % (get('type')[:200], get('parent')[:200])
+    if section == 'sriov' and isinstance(get('pf'), str):
+        return 'PF %r' % (get('pf')[:200],)
+    return '%s[%d]' % (section, index)
+
+
+_SECTIONS = {'devices': DEVICE, 'mdev_types': MDEV_TYPE, 'sriov': PF}
+
+
+def _record_problems(section, record, index, problems):
+    if not isinstance(record, Mapping):
+        problems.append('%s[%d]: expected a mapping, got %s' % (section, index, _typename(record)))
+        return
+    _fields(record, _SECTIONS[section], '', _where(section, record, index), problems)
+
+
+def device_problems(record, section='devices', index=0):
+    """The problems of one record of ``section`` (a device, an mdev type or a PF)."""
+    if _VALID_RECORD[section](record):
+        return []
+    problems = []
+    _record_problems(section, record, index, problems)
+    return problems
+
+
+def validate_device(device, index, problems):
+    """Append the problems of one device record (or, when it has ``available_instances``, one
+    ``mdev_types`` entry) to ``problems``."""
+    section = 'mdev_types' if isinstance(device, Mapping) and 'available_instances' in device else 'devices'
+    problems.extend(device_problems(device, section, index))
+
+
 def unwrap(facts):
     """Return the ``vfio`` facts inside ``facts`` (see the module docstring), or ``facts``."""
     if isinstance(facts, Mapping) and 'schema_version' not in facts:
@@ -61,156 +246,133 @@ def unwrap(facts):
     return facts
 
 
-def _check(problems, where, record, key, types, required, nullable=True, what=None):
-    if key not in record:
-        if required:
-            problems.append('%s field %r: missing' % (where, key))
-        return None
-    value = record[key]
-    if value is None:
-        if not nullable:
-            problems.append('%s field %r: must not be null' % (where, key))
-        return None
-    if isinstance(value, bool) and bool not in types:
-        problems.append('%s field %r: expected %s, got %s' % (where, key, what, _typename(value)))
-        return None
-    if not isinstance(value, types):
-        problems.append('%s field %r: expected %s, got %s' % (where, key, what, _typename(value)))
-        return None
-    return value
+# The fast check: one predicate per field, compiled once from the same schema, that says only
+# "valid or not". Valid facts (the usual case) cost one pass of it; anything else is walked by
+# _check for the messages.
+
+def _scalar_predicate(field):
+    kind, choices = field.kind, field.choices
+    if kind in ('str', 'text', 'hex', 'version'):
+        bound = MAX_VERSION if kind == 'version' else MAX_TEXT
+        if kind == 'hex':
+            def ok(v):
+                return isinstance(v, str) and 0 < len(v) <= 8 and _HEX.issuperset(v)
+        elif choices is not None:
+            def ok(v):
+                return isinstance(v, str) and v in choices
+        elif kind == 'version':
+            def ok(v):
+                return (isinstance(v, str) and len(v) <= bound) or (_is_int(v))
+        else:
+            def ok(v):
+                return isinstance(v, str) and len(v) <= bound
+        return ok
+    if kind in ('int', 'count'):
+        low = 0 if kind == 'count' else -MAX_INT
+        return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v < MAX_INT
+    if kind == 'bool':
+        return lambda v: isinstance(v, bool)
+    return lambda v: _scalar_problem(kind, v) is None
 
 
-def _check_pci(problems, where, record):
-    pci = _check(problems, where, record, 'pci', (Mapping,), False, what='a mapping or null')
-    if pci:
-        for key in ('vendor', 'device', 'subsystem_vendor', 'subsystem_device'):
-            _check(problems, where, pci, key, _STR, False, what='a hex id string (pci.%s)' % key)
+def _predicate(field):
+    """``function(value) -> bool`` for a value (not null) of ``field``."""
+    if field.kind == 'list':
+        element, nullable = _predicate(field.sub), field.sub.null
+        return lambda v: isinstance(v, list) and all(element(x) if x is not None else nullable for x in v)
+    if field.kind != 'dict':
+        return _scalar_predicate(field)
+    if field.sub is None:
+        return lambda v: isinstance(v, dict)
+    if not isinstance(field.sub, dict):
+        value, nullable = _predicate(field.sub), field.sub.null
+        return lambda v: isinstance(v, dict) and all(value(x) if x is not None else nullable for x in v.values())
+    table = [_entry(key, sub) for key, sub in field.sub.items()]
 
-
-def _opt_str(value):
-    return value is None or isinstance(value, str)
-
-
-def _pci_ok(pci):
-    if pci is None:
+    def ok(v):
+        if not isinstance(v, dict):
+            return False
+        get = v.get
+        for key, code, arg, nullable in table:
+            x = get(key)
+            if x is None:
+                if nullable:
+                    continue
+                return False
+            # the common kinds inline (no call per field): plain text, hex ids, choices
+            if code == _TEXT:
+                if not isinstance(x, str) or len(x) > arg:
+                    return False
+            elif code == _HEX_ID:
+                if not isinstance(x, str) or not 0 < len(x) <= 8 or not _HEX.issuperset(x):
+                    return False
+            elif code == _CHOICE:
+                if not isinstance(x, str) or x not in arg:
+                    return False
+            elif not arg(x):
+                return False
         return True
-    if not isinstance(pci, dict):
-        return False
-    get = pci.get
-    return (_opt_str(get('vendor')) and _opt_str(get('device')) and _opt_str(get('subsystem_vendor'))
-            and _opt_str(get('subsystem_device')))
+    return ok
 
 
-def _device_fast(device):
-    """True for a well-formed device record of the usual plain types (the common case, fast)."""
-    if not isinstance(device, dict):
-        return False
-    get = device.get
-    if not (isinstance(get('id'), str) and isinstance(get('device_api'), str) and isinstance(get('type'), str)
-            and get('kind') in KINDS and _opt_str(get('driver')) and _opt_str(get('parent'))
-            and _opt_str(get('software_version')) and _opt_str(get('fingerprint')) and _pci_ok(get('pci'))):
-        return False
-    migration = get('migration')
-    if migration is not None:
-        if not isinstance(migration, dict):
-            return False
-        capable = migration.get('capable')
-        if capable is not None and not isinstance(capable, bool):
-            return False
-    in_use = get('in_use')
-    if in_use is not None:
-        if not isinstance(in_use, dict):
-            return False
-        vm, pid = in_use.get('vm'), in_use.get('pid')
-        if vm is not None and not isinstance(vm, str):
-            return False
-        if pid is not None and (not isinstance(pid, int) or isinstance(pid, bool)):
-            return False
-    attributes = get('attributes')
-    return attributes is None or isinstance(attributes, dict)
+_TEXT, _HEX_ID, _CHOICE, _OTHER = range(4)
 
 
-def validate_device(device, index, problems):
-    """Append the problems of one device record to ``problems``."""
-    if _device_fast(device):
-        return
-    if not isinstance(device, Mapping):
-        problems.append('devices[%d]: expected a mapping, got %s' % (index, _typename(device)))
-        return
-    ident = device.get('id')
-    where = 'device %r' % (ident,) if isinstance(ident, str) else 'devices[%d]' % index
-    _check(problems, where, device, 'id', _STR, True, False, 'a string')
-    kind = _check(problems, where, device, 'kind', _STR, True, False, 'a string')
-    if kind is not None and kind not in KINDS:
-        problems.append('%s field %r: unknown kind %r (expected one of %s)'
-                        % (where, 'kind', kind, ', '.join(sorted(KINDS))))
-    _check(problems, where, device, 'device_api', _STR, True, False, 'a string')
-    _check(problems, where, device, 'type', _STR, True, False, 'a string')
-    _check(problems, where, device, 'driver', _STR, False, what='a string or null')
-    _check(problems, where, device, 'parent', _STR, False, what='a string or null')
-    _check(problems, where, device, 'software_version', _NUM, False, what='a version string or null')
-    _check_pci(problems, where, device)
-    migration = _check(problems, where, device, 'migration', (Mapping,), False, what='a mapping or null')
-    if migration:
-        _check(problems, where, migration, 'capable', (bool,), False, what='true, false or null (migration.capable)')
-    in_use = _check(problems, where, device, 'in_use', (Mapping,), False, what='a mapping or null')
-    if in_use:
-        _check(problems, where, in_use, 'vm', _STR, False, what='a string or null (in_use.vm)')
-        _check(problems, where, in_use, 'pid', (int,), False, what='an integer or null (in_use.pid)')
-    _check(problems, where, device, 'attributes', (Mapping,), False, what='a mapping')
-    _check(problems, where, device, 'fingerprint', _STR, False, what='a string')
+def _entry(key, field):
+    """``(key, code, argument, nullable)`` of one field of a dict for the fast check."""
+    nullable = field.null and not field.required
+    if field.kind in ('str', 'text') and field.choices is None:
+        return key, _TEXT, MAX_TEXT, nullable
+    if field.kind == 'hex':
+        return key, _HEX_ID, None, nullable
+    if field.kind in ('str', 'text') and field.choices is not None:
+        return key, _CHOICE, field.choices, nullable
+    return key, _OTHER, _predicate(field), nullable
 
 
-def _type_fast(entry):
-    if not isinstance(entry, dict):
-        return False
-    get = entry.get
-    avail = get('available_instances')
-    return (isinstance(get('parent'), str) and isinstance(get('type'), str) and _opt_str(get('device_api'))
-            and _opt_str(get('software_version')) and _opt_str(get('fingerprint'))
-            and isinstance(avail, int) and not isinstance(avail, bool) and avail >= 0 and _pci_ok(get('pci')))
+_VALID = _predicate(F('dict', sub=SCHEMA))
+_VALID_RECORD = dict((section, _predicate(F('dict', sub=spec))) for section, spec in _SECTIONS.items())
 
 
-def _pf_fast(entry):
-    if not isinstance(entry, dict):
-        return False
-    get = entry.get
-    total, num = get('totalvfs'), get('numvfs')
-    return (isinstance(get('pf'), str) and _opt_str(get('driver')) and _pci_ok(get('pci'))
-            and (total is None or (isinstance(total, int) and not isinstance(total, bool)))
-            and (num is None or (isinstance(num, int) and not isinstance(num, bool))))
+def facts_problems(facts):
+    """Every problem of (unwrapped) ``facts`` against :data:`SCHEMA`: sentences naming the
+    device, mdev type or PF and the field."""
+    if not isinstance(facts, Mapping):
+        return ['expected the vfio facts (a mapping), got %s' % _typename(facts)]
+    if 'schema_version' not in facts:
+        return ["field 'schema_version': missing (are these vfio facts?)"]
+    version = facts['schema_version']
+    if not _is_int(version) or version != SCHEMA_VERSION:
+        return ["field 'schema_version': %r is not supported (this collection reads %d)"
+                % (version if _is_int(version) else _typename(version), SCHEMA_VERSION)]
+    problems = []
+    for key, field in SCHEMA.items():
+        if key not in facts:
+            if field.required:
+                problems.append('field %r: missing' % key)
+            continue
+        value = facts[key]
+        if key in _SECTIONS and isinstance(value, (list, tuple)):
+            for index, record in enumerate(value):
+                _record_problems(key, record, index, problems)
+        else:
+            _check(value, field, key, 'facts', problems)
+    return [p[len('facts '):] if p.startswith('facts field') else p for p in problems]
 
 
-def _validate_type(entry, index, problems):
-    if _type_fast(entry):
-        return
-    if not isinstance(entry, Mapping):
-        problems.append('mdev_types[%d]: expected a mapping, got %s' % (index, _typename(entry)))
-        return
-    where = 'mdev type %r on %r' % (entry.get('type'), entry.get('parent'))
-    _check(problems, where, entry, 'parent', _STR, True, False, 'a string')
-    _check(problems, where, entry, 'type', _STR, True, False, 'a string')
-    _check(problems, where, entry, 'device_api', _STR, False, what='a string')
-    avail = _check(problems, where, entry, 'available_instances', (int,), True, True, 'an integer')
-    if avail is not None and avail < 0:
-        problems.append('%s field %r: must not be negative' % (where, 'available_instances'))
-    _check(problems, where, entry, 'software_version', _NUM, False, what='a version string or null')
-    _check_pci(problems, where, entry)
-    _check(problems, where, entry, 'fingerprint', _STR, False, what='a string')
+_CHECKED = {}      # id -> facts validated by the gateway during one filter call (see checked_once)
 
 
-def _validate_pf(entry, index, problems):
-    if _pf_fast(entry):
-        return
-    if not isinstance(entry, Mapping):
-        problems.append('sriov[%d]: expected a mapping, got %s' % (index, _typename(entry)))
-        return
-    where = 'PF %r' % (entry.get('pf'),)
-    _check(problems, where, entry, 'pf', _STR, True, False, 'a string')
-    _check(problems, where, entry, 'totalvfs', (int,), False, what='an integer or null')
-    _check(problems, where, entry, 'numvfs', (int,), False, what='an integer or null')
-    _check(problems, where, entry, 'driver', _STR, False, what='a string or null')
-    _check_pci(problems, where, entry)
+@contextlib.contextmanager
+def checked_once():
+    """Within this block, facts :func:`validate_facts` accepted are not checked again (the
+    gateway validates every facts argument once; the engine's own call then costs nothing)."""
+    _CHECKED.clear()
+    _CHECKED[None] = True
+    try:
+        yield
+    finally:
+        _CHECKED.clear()
 
 
 def validate_facts(facts, host='(unnamed)'):
@@ -218,38 +380,12 @@ def validate_facts(facts, host='(unnamed)'):
 
     :raises FactsError: naming ``host`` and every problem found (device, field, what is wrong).
     """
-    facts = unwrap(facts)
-    if not isinstance(facts, Mapping):
-        raise FactsError(host, ['expected the vfio facts (a mapping), got %s' % _typename(facts)])
-    problems = []
-    version = facts.get('schema_version')
-    if version != SCHEMA_VERSION:
-        if 'schema_version' not in facts:
-            problems.append("field 'schema_version': missing (are these vfio facts?)")
-        else:
-            problems.append("field 'schema_version': %r is not supported (this collection reads %d)"
-                            % (version, SCHEMA_VERSION))
-        raise FactsError(host, problems)
-    host_info = facts.get('host')
-    if host_info is not None and not isinstance(host_info, Mapping):
-        problems.append("field 'host': expected a mapping, got %s" % _typename(host_info))
-    elif host_info:
-        modules = host_info.get('modules')
-        if modules is not None and not isinstance(modules, Mapping):
-            problems.append("field 'host.modules': expected a mapping, got %s" % _typename(modules))
-    for key, checker in (('devices', validate_device), ('mdev_types', _validate_type), ('sriov', _validate_pf)):
-        if key not in facts:
-            if key == 'devices':
-                problems.append("field 'devices': missing")
-            continue
-        items = facts[key]
-        if items is None and key != 'devices':
-            continue
-        if not isinstance(items, (list, tuple)):
-            problems.append('field %r: expected a list, got %s' % (key, _typename(items)))
-            continue
-        for index, item in enumerate(items):
-            checker(item, index, problems)
+    inner = unwrap(facts)
+    if _CHECKED.get(id(inner)) is inner:
+        return inner
+    problems = [] if _VALID(inner) and inner['schema_version'] == SCHEMA_VERSION else facts_problems(inner)
     if problems:
-        raise FactsError(host, problems)
-    return facts
+        raise FactsError(str(host)[:200], problems)
+    if None in _CHECKED:
+        _CHECKED[id(inner)] = inner
+    return inner

@@ -24,5 +24,5 @@ def test_plan_table_lists_the_waves():
 def test_plan_bad_input():
     with pytest.raises(AnsibleFilterError, match="preflight_plan_table: expected a migration_plan result"):
         preflight_plan_table({'moves': []})
-    with pytest.raises(AnsibleFilterError, match='facts_by_host must be a dict'):
+    with pytest.raises(AnsibleFilterError, match='facts_by_host must be a mapping of host name -> vfio facts'):
         preflight_plan_table(PLAN, ['c'])

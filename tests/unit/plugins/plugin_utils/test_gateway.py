@@ -83,8 +83,10 @@ def test_required_and_positional_count(demo):
 
 
 def test_kind_arguments_go_to_their_check(demo, monkeypatch):
-    assert demo.run(echo, {}, facts='not checked by type')[1] == {'facts': 'not checked by type'}
-    monkeypatch.setitem(gateway.KIND_CHECKS, gateway.FACTS, lambda name, value: ['%s: bad facts' % name])
+    with pytest.raises(AnsibleFilterError, match="^vfio.migration.demo: invalid vfio facts for host 'facts': expected "
+                       "the vfio facts \\(a mapping\\), got a string$"):
+        demo.run(echo, {}, facts='checked against the schema, not by type')
+    monkeypatch.setitem(gateway.KIND_CHECKS, gateway.FACTS, lambda name, value, arguments: ['%s: bad facts' % name])
     with pytest.raises(AnsibleFilterError, match='^vfio.migration.demo: facts: bad facts$'):
         demo.run(echo, {}, facts={})
 

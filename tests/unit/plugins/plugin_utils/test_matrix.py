@@ -101,3 +101,49 @@ def test_bad_input_names_host():
     with pytest.raises(FactsError, match="host 'b'"):
         compat_matrix({'a': host(), 'b': {'schema_version': 1, 'devices': [{'id': 'x'}]}})
     assert A100
+
+
+# Trust (issue 10, item 8): classes come from the records' fields, never from the fingerprint the facts carry.
+
+def test_a_copied_fingerprint_does_not_merge_two_different_hosts():
+    from ansible_collections.vfio.migration.plugins.filter.compat_matrix import FilterModule
+    matrix = FilterModule().filters()['compat_matrix']
+    old = host(dev('g0', T4, type='nvidia-230', vm='web', version='535.104.05'))
+    new = host(dev('g0', T4, type='nvidia-230', vm='web', version='550.54.16'))
+    assert old['devices'][0]['fingerprint'] != new['devices'][0]['fingerprint']
+    honest = matrix({'a': old, 'b': new})
+    assert honest['host_class']['a'] != honest['host_class']['b']
+    new['devices'][0]['fingerprint'] = old['devices'][0]['fingerprint']      # edited / copied facts
+    lied = matrix({'a': old, 'b': new})
+    assert lied['host_class']['a'] != lied['host_class']['b']
+    assert lied['host_class'] == honest['host_class'] and lied['verdicts'] == honest['verdicts']
+
+
+def test_a_wrong_fingerprint_does_not_split_one_class():
+    from ansible_collections.vfio.migration.plugins.filter.compat_matrix import FilterModule
+    matrix = FilterModule().filters()['compat_matrix']
+    a = host(dev('g0', T4, type='nvidia-230', vm='web'))
+    b = host(dev('g0', T4, type='nvidia-230', vm='web'))
+    b['devices'][0]['fingerprint'] = 'sha256:' + '0' * 64
+    result = matrix({'a': a, 'b': b})
+    assert result['host_class']['a'] == result['host_class']['b']
+
+
+@pytest.mark.parametrize('seed', range(5))
+def test_profile_key_equal_exactly_when_fingerprints_are(seed):
+    import random
+    from ansible_collections.vfio.migration.plugins.module_utils._profile import fingerprint
+    from ansible_collections.vfio.migration.plugins.plugin_utils._host_model import profile_key
+    rng = random.Random(seed)
+    records = []
+    for n in range(60):
+        record = dev('d%d' % n, rng.choice([T4, A100]), type=rng.choice(['nvidia-230', 'nvidia-222', None]),
+                     kind=rng.choice([None, 'ccw', 'ap']), version=rng.choice(['1.0', '1.1', None]),
+                     capable=rng.choice([True, False, None]), attributes=rng.choice([
+                         {}, {'matrix': '00.0001'}, {'matrix': ['a']}, {'subchannel_type': 'io', 'vgpu_params': 'x'}]))
+        if rng.random() < 0.2:
+            record['pci'] = None
+        records.append(record)
+    for a in records:
+        for b in records:
+            assert (profile_key(a) == profile_key(b)) == (fingerprint(a) == fingerprint(b))

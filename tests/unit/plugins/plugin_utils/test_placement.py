@@ -161,3 +161,46 @@ def test_placement_matches_brute_force(seed):
     placed_vms = set(p['vm'] for p in result['placements'])
     assert (len(placed_vms), len(result['placements'])) == _brute(groups, caps)
     assert result['optimal']
+
+
+# Scale: the matcher and the VM subset search run without recursion (issue 10, item 9).
+
+def test_augmenting_path_longer_than_the_recursion_limit():
+    n = 20000
+    adj = [[k, k + 1] for k in range(n - 1)]
+    m = Matcher(adj + [[0]], [1] * n)
+    for k in range(n - 1):
+        assert m.add(k)
+    assert m.assign[:3] == [0, 1, 2]
+    # the last demand only fits pool 0: every other demand moves one pool up
+    assert m.add(n - 1)
+    assert m.assign[n - 1] == 0
+    assert m.assign[:3] == [1, 2, 3]
+    assert sorted(m.assign) == list(range(n))
+
+
+def _migration_check_filter():
+    from ansible_collections.vfio.migration.plugins.filter.migration_check import FilterModule
+    return FilterModule().filters()['migration_check']
+
+
+def test_twenty_thousand_devices_in_use_all_placed():
+    n = 20000
+    src = host(*[dev('s%05d' % i, T4, vm='vm%02d' % (i % 50)) for i in range(n)])
+    dst = host(*[dev('d%05d' % i, T4) for i in range(n)])
+    result = _migration_check_filter()(src, dst)
+    assert result['compatible'] and result['optimal']
+    assert len(result['placements']) == n
+    assert len(set(p['destination'] for p in result['placements'])) == n
+
+
+def test_twenty_thousand_vms_one_left_over():
+    n = 20000
+    src = host(*[dev('s%05d' % i, T4, vm='vm%05d' % i) for i in range(n)])
+    dst = host(*[dev('d%05d' % i, T4) for i in range(n - 1)])
+    result = _migration_check_filter()(src, dst)
+    assert not result['compatible']
+    assert result['optimal']
+    assert len(result['placements']) == n - 1
+    assert len(result['unplaced']) == 1
+    assert [r['rule'] for r in result['unplaced'][0]['reasons']] == ['capacity']

@@ -15,27 +15,37 @@ U1 = '8d7c5b0a-1111-4e2f-9a6b-0c1d2e3f4a01'
 U2 = '8D7C5B0A-2222-4E2F-9A6B-0C1D2E3F4A02'
 
 
+def _schema(facts):
+    """The fields the facts schema requires (the filter's gateway checks them), around the fields used here."""
+    for device in facts['devices']:
+        device.setdefault('device_api', 'vfio-pci')
+        device.setdefault('type', 'nvidia-230' if device['kind'] == 'mdev' else 'pci-15b3:101e:15b3:0016')
+    for entry in facts['mdev_types']:
+        entry.setdefault('available_instances', 1)
+    return dict(facts, schema_version=1)
+
+
 def _src():
-    return {'devices': [
+    return _schema({'devices': [
         {'id': U1, 'kind': 'mdev', 'driver': 'nvidia', 'in_use': {'vm': 'web-01'}},
         {'id': U2.lower(), 'kind': 'mdev', 'driver': 'nvidia', 'in_use': {'vm': 'web-02'}},
         {'id': '0000:5e:00.2', 'kind': 'pci', 'driver': 'mlx5_vfio_pci', 'in_use': {'vm': 'db-01'}},
         {'id': '0000:5e:00.3', 'kind': 'pci', 'driver': 'vfio-pci', 'in_use': {'vm': 'db-01'}},
         {'id': '0000:5e:00.4', 'kind': 'pci', 'driver': None, 'in_use': {'vm': 'odd-01'}},
-    ], 'mdev_types': [], 'sriov': []}
+    ], 'mdev_types': [], 'sriov': []})
 
 
 def _dst(numvfs=0, held=False):
     vfs = [{'id': '0000:5e:00.%d' % (2 + i), 'kind': 'pci', 'parent': '0000:5e:00.0', 'driver': 'mlx5_vfio_pci',
             'in_use': {'vm': 'other'} if held and i == 0 else None} for i in range(numvfs)]
-    return {
+    return _schema({
         'devices': vfs + [{'id': '0000:99:00.0', 'kind': 'pci', 'parent': None, 'driver': 'vfio-pci',
                            'in_use': None}],
         'mdev_types': [{'parent': '0000:3b:00.0', 'type': 'nvidia-230', 'kind': 'mdev'},
                        {'parent': '0000:41:00.0', 'type': 'nvidia-592', 'kind': 'nvidia_vgpu'},
                        {'parent': 'matrix', 'type': 'vfio_ap-passthrough', 'kind': 'ap'}],
         'sriov': [{'pf': '0000:5e:00.0', 'numvfs': numvfs, 'totalvfs': 4}],
-    }
+    })
 
 
 def _p(source, action, destination, vm, mtype='t'):

@@ -58,7 +58,7 @@ def test_every_engine_reason_names_its_rule_and_field():
             r.empty_destination_reason(2), r.room_used_reason(2), r.no_destination_reason()]
     assert [(x['rule'], x['field']) for x in made] == [
         ('capacity', 'capacity'), ('vm_atomicity', 'in_use.vm'), ('vm_atomicity', 'in_use.vm'),
-        ('capacity', 'offer'), ('capacity', 'capacity'), ('no_destination', None)]
+        ('capacity', 'offer'), ('capacity', 'capacity'), ('no_destination', 'destinations')]
     assert [r.offers_nothing(x) for x in made] == [False, False, False, True, False, False]
 
 
@@ -86,3 +86,12 @@ def test_and_more_with_a_total_beyond_the_items_and_another_separator():
     assert r.and_more([], limit=None, total=2) == 'and 2 more'
     assert r.and_more(['x', 'y', 'z'], limit=2, sep='; ') == 'x; y and 1 more'
     assert (r.more(4), r.more(4, up_to=True)) == ('and 4 more', 'and up to 4 more')
+
+
+def test_no_destination_has_a_machine_readable_field_like_every_reason():
+    from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan
+    from ansible_collections.vfio.migration.tests.unit.helpers.hosts import T4, dev, host
+    plan = migration_plan({'a': host(dev('g0', T4, vm='web'))}, drain=['a'])
+    reason = plan['blocked'][0]['reasons'][0]
+    assert (reason['rule'], reason['field'], reason['destination']) == ('no_destination', 'destinations', 0)
+    assert all(isinstance(reason[key], str) and reason[key] for key in ('rule', 'field', 'message'))

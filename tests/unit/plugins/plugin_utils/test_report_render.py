@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.vfio.migration.plugins.plugin_utils import _report_render as rr
 
-from ansible_collections.vfio.migration.tests.unit.helpers.report_fleet import model
+from ansible_collections.vfio.migration.tests.unit.helpers.report_fleet import HOSTILE, HOSTILE_HOST, model
 
 
 def test_json_is_the_model_with_sorted_keys():
@@ -42,3 +42,19 @@ def test_the_json_text_renders_like_the_model():
         assert rr.render(text, fmt) == rr.render(model(), fmt)
     with pytest.raises(ValueError, match='not the JSON of a report model'):
         rr.render('<html>', 'csv')
+
+
+CONTROL = 'line\nbreak\r\x1b[31mred\x00nul\u2028sep'
+
+
+def test_json_keeps_hostile_strings_as_data_and_escapes_control_characters():
+    m = model()
+    m['hosts'][1]['name'] = CONTROL
+    text = rr.render(m, 'json')
+    assert json.loads(text)['hosts'][1]['name'] == CONTROL
+    assert HOSTILE_HOST in [h['name'] for h in json.loads(text)['hosts']]
+    # one JSON document whose only raw line breaks are its own indentation: no control
+    # character of a host string reaches the text unescaped
+    assert '\x1b' not in text and '\x00' not in text and '\r' not in text
+    assert all(line.startswith((' ', '{', '}')) for line in text.rstrip('\n').split('\n'))
+    assert HOSTILE.replace('"', '\\"') in text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vfio.migration.tests.unit.helpers.hosts import T4, dev, host, offer, pf
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import FactsError
@@ -41,10 +42,10 @@ def test_good_facts_and_wrappers_pass():
     (lambda f: f.update(devices={}), "field 'devices': expected a list, got a mapping"),
     (lambda f: f['devices'][0].pop('type'), "device 'gpu0' field 'type': missing"),
     (lambda f: f['devices'][0].update(in_use=[1]), "device 'gpu0' field 'in_use': expected a mapping or null, got a list"),
-    (lambda f: f['devices'][0].update(kind='usb'), "device 'gpu0' field 'kind': unknown kind 'usb'"),
-    (lambda f: f['devices'][0]['in_use'].update(pid='12'), "device 'gpu0' field 'pid': expected an integer or null"),
-    (lambda f: f['devices'][0]['migration'].update(capable='yes'), "device 'gpu0' field 'capable': expected true, false"),
-    (lambda f: f['devices'][0]['pci'].update(vendor=0x10de), "device 'gpu0' field 'vendor': expected a hex id string"),
+    (lambda f: f['devices'][0].update(kind='usb'), "device 'gpu0' field 'kind': unknown value 'usb'"),
+    (lambda f: f['devices'][0]['in_use'].update(pid='12'), "device 'gpu0' field 'in_use.pid': expected an integer or null"),
+    (lambda f: f['devices'][0]['migration'].update(capable='yes'), "device 'gpu0' field 'migration.capable': expected true or false or null"),
+    (lambda f: f['devices'][0]['pci'].update(vendor=0x10de), "device 'gpu0' field 'pci.vendor': expected a hex id string"),
     (lambda f: f['devices'].append('x'), "devices[1]: expected a mapping, got a string"),
     (lambda f: f['mdev_types'][0].update(available_instances='4'),
      "mdev type 'nvidia-230' on '0000:3b:00.0' field 'available_instances': expected an integer"),
@@ -61,3 +62,77 @@ def test_malformed_facts_name_host_device_field(change, expected):
 def test_not_a_mapping():
     with pytest.raises(FactsError, match="host 'h': expected the vfio facts \\(a mapping\\), got a list"):
         validate_facts([], 'h')
+
+
+# Wrong types anywhere give an AnsibleFilterError naming host, device and field (issue 10, item 6).
+
+def _filters():
+    from ansible_collections.vfio.migration.plugins.filter.compatible import FilterModule as Compatible
+    from ansible_collections.vfio.migration.plugins.filter.compat_matrix import FilterModule as Matrix
+    from ansible_collections.vfio.migration.plugins.filter.migration_check import FilterModule as Check
+    return (Compatible().filters()['compatible'], Check().filters()['migration_check'],
+            Matrix().filters()['compat_matrix'])
+
+
+HOSTILE = [
+    (lambda d: d.update(driver=['nvidia']), "field 'driver': expected a string or null, got a list"),
+    (lambda d: d.update(driver=7), "field 'driver': expected a string or null, got an integer"),
+    (lambda d: d.update(type={'a': 1}), "field 'type': expected a string, got a mapping"),
+    (lambda d: d.update(software_version='9' * 5000), "field 'software_version': longer than 128 characters"),
+    (lambda d: d.update(pci='garbage'), "field 'pci': expected a mapping or null, got a string"),
+    (lambda d: d['pci'].update(device='zz;<b>'), "field 'pci.device': expected a hex id string or null, got a string"),
+    (lambda d: d['pci'].update(vendor=['10de']), "field 'pci.vendor': expected a hex id string or null, got a list"),
+    (lambda d: d['migration'].update(features='pre_copy'), "field 'migration.features': expected a list or null"),
+    (lambda d: d.update(config_space=[]), "field 'config_space': expected a mapping or null, got a list"),
+    (lambda d: d.update(config_space={'capabilities': [1]}), "field 'config_space.capabilities[0]': expected a string"),
+    (lambda d: d['in_use'].update(machine_type=['q35']), "field 'in_use.machine_type': expected a string or null"),
+    (lambda d: d.update(attributes={'matrix': {'x': [1]}}), "field 'attributes.matrix': expected a string, a list"),
+]
+
+
+@pytest.mark.parametrize('change, expected', HOSTILE)
+def test_hostile_destination_device_is_rejected_by_every_filter(change, expected):
+    compatible, check, matrix = _filters()
+    src = host(dev('gpu0', vm='web'))
+    free = dev('gpu9')
+    free['migration']['features'] = []
+    free['in_use'] = {'pid': 1, 'vm': 'x', 'machine_type': 'pc-q35-8.2', 'holder': '/dev/vfio/1'}
+    change(free)
+    free['in_use'] = None if 'in_use.' not in expected else free['in_use']
+    dst = host(free)
+    with pytest.raises(AnsibleFilterError) as info:
+        check(src, dst, source_host='a', destination_host='b')
+    assert "vfio.migration.migration_check: invalid vfio facts for host 'b': device 'gpu9'" in str(info.value)
+    assert expected in str(info.value)
+    with pytest.raises(AnsibleFilterError) as info:
+        matrix({'a': src, 'b': dst})
+    assert "invalid vfio facts for host 'b': device 'gpu9'" in str(info.value)
+    assert expected in str(info.value)
+    with pytest.raises(AnsibleFilterError) as info:
+        compatible(src['devices'][0], free)
+    assert "device 'gpu9'" in str(info.value) and expected in str(info.value)
+
+
+def test_schema_covers_every_field_of_the_module_return_documentation():
+    """The one schema follows the contract: a field the module documents and the schema does
+    not know (or the other way round) fails here."""
+    import yaml
+    from ansible_collections.vfio.migration.plugins.modules import vfio_facts
+    from ansible_collections.vfio.migration.plugins.plugin_utils import _schema
+
+    facts = yaml.safe_load(vfio_facts.RETURN)['ansible_facts']['contains']['vfio']['contains']
+    kinds = {'str': ('str', 'text', 'hex', 'version'), 'int': ('int', 'count'), 'bool': ('bool',),
+             'dict': ('dict',), 'list': ('list',)}
+
+    def compare(documented, spec, path):
+        missing = sorted(set(documented) - set(spec))
+        assert not missing, 'fields of %s the schema does not know: %s' % (path, missing)
+        for key, doc in documented.items():
+            field = spec[key]
+            assert field.kind in kinds[doc['type']], '%s%s: %s is not %s' % (path, key, field.kind, doc['type'])
+            contains = doc.get('contains')
+            if contains and isinstance(field.sub, dict):
+                compare(contains, field.sub, path + key + '.')
+            elif contains and field.sub is not None and field.sub.kind == 'dict':
+                compare(contains, field.sub.sub, path + key + '[].')
+    compare(facts, _schema.SCHEMA, '')
