@@ -10,13 +10,12 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vfio.migration.plugins.filter.preflight_prepare import FilterModule, preflight_prepare
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import T4, dev, host, offer
 
 UUID = '8d7c5b0a-1111-4e2f-9a6b-0c1d2e3f4a01'
 FACTS = {
-    'src': {'devices': [{'id': UUID, 'kind': 'mdev', 'driver': 'nvidia', 'in_use': {'vm': 'web-01'}}],
-            'mdev_types': [], 'sriov': []},
-    'dst': {'devices': [], 'sriov': [],
-            'mdev_types': [{'parent': '0000:3b:00.0', 'type': 'nvidia-230', 'kind': 'mdev'}]},
+    'src': host(dev(UUID, T4, type='nvidia-230', kind='mdev', driver='nvidia', vm='web-01')),
+    'dst': host(offer('0000:3b:00.0', T4, 'nvidia-230', 4)),
 }
 MOVE = {'source': 'src', 'destination': 'dst', 'placements': [
     {'source': UUID, 'action': 'create_mdev', 'destination': '0000:3b:00.0', 'vm': 'web-01', 'type': 'nvidia-230'}]}

@@ -10,9 +10,9 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vfio.migration.plugins.filter.preflight_table import preflight_table
+from ansible_collections.vfio.migration.tests.unit.helpers.hosts import CX6DX_VF, dev, host
 
-SRC = {'devices': [{'id': '0000:5e:00.2', 'type': 'pci-15b3:101e:15b3:0083', 'software_version': '6.1.0',
-                    'in_use': {'pid': 2, 'vm': 'db-01'}}]}
+SRC = host(dev('0000:5e:00.2', board=CX6DX_VF, version='6.1.0', vm='db-01'))
 
 
 def test_table_names_the_device_and_the_reason():
