@@ -38,13 +38,13 @@ venv_stamps := $(foreach v,$(CORE_VERSIONS),$(VENVS)/core-$(v)/.stamp) $(VENVS)/
 integration_jobs := $(addprefix integration-,$(CORE_VERSIONS))
 
 .PHONY: help demo test test-kernel matrix sanity units integration $(integration_jobs) lint changelog-lint \
-        build browser sim bench venvs prepare dev-collections clean
+        build browser ee sim bench venvs prepare dev-collections clean
 
 help:
 	@echo "make demo         gather vfio facts from every simulated host and print a summary table"
 	@echo "make test         everything: matrix, lint, changelog lint, build, browser (+ test-kernel if VFIO_TEST_KERNEL=1; =auto: if module or lane changed since its stamp)"
 	@echo "make matrix       integration on ansible-core $(filter-out $(NEWEST),$(CORE_VERSIONS)); units, sanity, integration on $(NEWEST)"
-	@echo "make sanity | units | integration [CORE=2.16] | lint | changelog-lint | build | sim | bench | test-kernel | clean"
+	@echo "make sanity | units | integration [CORE=2.16] | lint | changelog-lint | build | ee | sim | bench | test-kernel | clean"
 
 # ---------------------------------------------------------------- virtualenvs
 $(VENVS)/%/.stamp: tools/requirements/%.txt
