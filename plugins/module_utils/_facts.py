@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 
 from ansible_collections.vfio.migration.plugins.module_utils import (
-    _in_use, _mdev, _nvidia, _output, _pci, _processes, _state_size)
+    _in_use, _kernel_config, _mdev, _nvidia, _output, _pci, _processes, _state_size)
 from ansible_collections.vfio.migration.plugins.module_utils._migration_features import apply_overrides
 from ansible_collections.vfio.migration.plugins.module_utils._numbers import split_digits
 from ansible_collections.vfio.migration.plugins.module_utils._profile import PCI_ID_KEYS, fingerprint
@@ -126,7 +126,8 @@ def _summary(devices, types, sriov, warnings, scanned):
 
 
 def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versions=None, scan_processes=True,
-           migration_features=None, max_facts_bytes=_output.MAX_FACTS_BYTES, max_list_entries=_output.MAX_LIST_ENTRIES):
+           migration_features=None, max_facts_bytes=_output.MAX_FACTS_BYTES, max_list_entries=_output.MAX_LIST_ENTRIES,
+           boot_root=None):
     """The ``vfio`` facts of the host whose trees are at the given roots.
 
     :param software_versions: ``{type id or driver: version}`` overrides.
@@ -134,6 +135,8 @@ def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versi
     :param migration_features: ``{driver: [feature, ...]}`` overrides of ``migration.features``.
     :param max_facts_bytes: bound of the facts as compact JSON (characters).
     :param max_list_entries: bound of the entries of each list.
+    :param boot_root: where ``config-<kernel release>`` is looked for when ``<proc_root>/config.gz`` is not
+        there; ``None``: ``/boot`` for ``/proc``, else ``boot`` beside ``proc_root``.
     :returns: a dict with ``schema_version``, ``host``, ``devices``, ``mdev_types``,
         ``sriov``, ``summary`` and ``warnings``; never raises for what it reads.
     """
@@ -142,23 +145,29 @@ def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versi
     enabled = gc.isenabled()
     gc.disable()
     try:
-        facts = _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes,
-                        (max_facts_bytes, max_list_entries))
-        apply_overrides(facts['devices'] + facts['mdev_types'], migration_features)
-        return facts
+        if boot_root is None:
+            boot_root = _kernel_config.default_boot_root(proc_root)
+        return _gather((sysfs_root, proc_root, dev_root, boot_root), (software_versions, migration_features),
+                       scan_processes, (max_facts_bytes, max_list_entries))
     finally:
         if enabled:
             gc.enable()
 
 
-def _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes, limits):
+def _gather(roots, overrides, scan_processes, limits):
+    sysfs_root, proc_root, dev_root, boot_root = roots
+    software_versions, migration_features = overrides
     sys_reader = Reader(sysfs_root, '/sys')
     proc_reader = Reader(proc_root, '/proc')
     dev_reader = Reader(dev_root, '/dev')
+    # the kernel's config is larger than any attribute; a missing /boot is no warning
+    config_readers = (Reader(proc_root, '/proc', _kernel_config.MAX_CONFIG_BYTES),
+                      Reader(boot_root, '/boot', _kernel_config.MAX_CONFIG_BYTES, quiet_missing_root=True))
 
     kernel_release = proc_reader.read(proc_reader.path('sys', 'kernel', 'osrelease'), quiet_missing=False) \
         if proc_reader.ok else None
-    holders = _processes.scan(proc_reader, dev_root) if scan_processes and proc_reader.ok else {}
+    cmdlines = {}
+    holders = _processes.scan(proc_reader, dev_root, cmdlines) if scan_processes and proc_reader.ok else {}
     cdevs = set(dev_reader.listdir(dev_reader.path('vfio', 'devices'))) if dev_reader.ok else set()
     held_cdevs = set(key[1] for key in holders if key[0] == 'cdev')
     vfio_dev = _vfio_dev_map(sys_reader, cdevs | held_cdevs) if sys_reader.ok else {}
@@ -178,14 +187,18 @@ def _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes, 
         types = mdev_types + vgpu_types
         sriov = pci.sriov
 
-    _in_use.mark(devices, holders, vfio_dev)
+    _in_use.mark(devices, holders, vfio_dev, cmdlines)
 
+    kernel_config = _kernel_config.read(config_readers[0], config_readers[1], kernel_release)
+    apply_overrides(devices + types, migration_features)
+    _kernel_config.annotate(devices + types, kernel_config, kernel_release)
     _state_size.annotate(devices + types)
     for device in devices:
         del device['_real']
-    readers = (sys_reader, proc_reader, dev_reader)
+    readers = (sys_reader, proc_reader, dev_reader) + config_readers
     host = {
         'iommu': _iommu(sys_reader, groups) if sys_reader.ok else {'enabled': False, 'groups': 0},
+        'kernel_config': kernel_config,
         'kernel_release': kernel_release,
         'modules': versions.host_modules(),
     }

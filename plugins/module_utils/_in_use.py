@@ -15,6 +15,7 @@ modules ask :class:`DeviceHolders` before they change a device.
 from __future__ import annotations
 
 from ansible_collections.vfio.migration.plugins.module_utils import _processes
+from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import device_options
 
 __all__ = ['pick', 'holder', 'mark', 'DeviceHolders', 'describe']
 
@@ -32,18 +33,22 @@ def holder(holders, group, cdev):
     return pick(entries) if entries else None
 
 
-def mark(devices, holders, vfio_dev):
-    """Set ``in_use`` of every device record that somebody holds.
+def mark(devices, holders, vfio_dev, cmdlines):
+    """Set ``in_use`` of every device record that somebody holds, with the ``qemu_options``
+    the holder's command line gives the device.
 
     :param holders: ``_processes.scan`` result.
     :param vfio_dev: ``{resolved device path: 'vfioN'}``; records carry their path in ``_real``.
+    :param cmdlines: ``{pid: command line}`` of the holders (``_processes.scan``).
     """
     if not holders:
         return
     for device in devices:
         found = holder(holders, device['iommu_group'], vfio_dev.get(device['_real']))
         if found:
-            device['in_use'] = found
+            # one holder entry may hold a whole group: the options are the device's own
+            in_use = dict(found, qemu_options=device_options(cmdlines.get(found['pid']), device['id']))
+            device['in_use'] = dict(sorted(in_use.items()))
 
 
 class DeviceHolders(object):

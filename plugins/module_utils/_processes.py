@@ -135,11 +135,12 @@ def _fd_links(reader, fd_dir):
     return targets
 
 
-def scan(reader, dev_root):
+def scan(reader, dev_root, cmdlines=None):
     """``{('group', '12') | ('cdev', 'vfio3'): [{'pid', 'vm', 'holder'}, ...]}`` (sorted by pid).
 
     :param reader: the ``/proc`` :class:`Reader`.
     :param dev_root: the ``dev_root`` option, so links into a captured tree are understood.
+    :param cmdlines: a dict that receives ``{pid: command line bytes or None}`` of the holders.
     """
     prefixes = ['/dev/']
     for root in (os.path.abspath(dev_root), os.path.realpath(dev_root)):
@@ -165,6 +166,8 @@ def scan(reader, dev_root):
             found.setdefault(pid, {})[key] = holder
     for pid in sorted(found, key=int):
         cmdline = reader.read_bytes(reader.root + '/' + pid + '/cmdline', vanish_ok=True)
+        if cmdlines is not None:
+            cmdlines[int(pid)] = cmdline
         vm = vm_name(cmdline)
         for key, holder in found[pid].items():
             holders.setdefault(key, []).append({'holder': holder, 'machine_type': machine_type(cmdline), 'pid': int(pid), 'vm': vm})

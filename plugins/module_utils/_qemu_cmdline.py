@@ -16,15 +16,25 @@ The machine type matters for migration because QEMU's compatibility properties f
 from ``pc-q35-9.1`` on (``hw/core/machine.c`` ``hw_compat_9_0`` turns it off for older
 types), vfio-pci's ``skip-vsc-check`` lets a vendor-specific capability's content differ
 between source and destination (``hw/vfio/pci.c``).
+
+:func:`device_options` finds the ``-device`` of one assigned device (``vfio-pci,host=...``,
+``sysfsdev=...``, or libvirt's JSON form) and keeps the options that decide how QEMU
+migrates it (:data:`MIGRATION_OPTIONS`, ``hw/vfio/pci.c``), ``-global vfio-pci.<option>=``
+defaults included.
 """
 
 from __future__ import annotations
 
 import json
 
-__all__ = ['machine_type', 'option_values']
+__all__ = ['machine_type', 'option_values', 'device_options', 'MIGRATION_OPTIONS']
 
 _MACHINE_FLAGS = ('-machine', '--machine', '-M')
+#: vfio-pci properties that change whether and how a device migrates (``hw/vfio/pci.c``).
+MIGRATION_OPTIONS = ('enable-migration', 'iommufd', 'x-device-dirty-page-tracking', 'x-pre-copy-dirty-page-tracking')
+#: The QEMU device models that assign a host device through VFIO.
+VFIO_DRIVERS = ('vfio-pci', 'vfio-pci-nohotplug', 'vfio-ccw', 'vfio-ap')
+_MAX_VALUE = 64
 
 
 def option_values(value):
@@ -37,14 +47,19 @@ def option_values(value):
     return items
 
 
+def _json_object(value):
+    """The mapping of an option given as JSON (``{"driver": ...}``), ``{}`` when it is not one."""
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
 def _type_of(value):
     """The machine type a ``-machine`` value sets, or ``None``."""
     if value.startswith('{'):
-        try:
-            doc = json.loads(value)
-        except ValueError:
-            return None
-        found = doc.get('type') if isinstance(doc, dict) else None
+        found = _json_object(value).get('type')
         return found if isinstance(found, str) and found else None
     found = None
     for index, (key, val) in enumerate(option_values(value)):
@@ -60,16 +75,99 @@ def machine_type(cmdline):
     """
     if not cmdline:
         return None
-    if isinstance(cmdline, bytes):
-        cmdline = cmdline.decode('utf-8', 'replace')
-    args = cmdline.split('\0')
     found = None
-    for index, arg in enumerate(args):
-        value = None
-        if arg in _MACHINE_FLAGS:
-            value = args[index + 1] if index + 1 < len(args) else None
-        elif arg.startswith('-machine=') or arg.startswith('--machine='):
-            value = arg.split('=', 1)[1]
+    for value in _flag_values(_args(cmdline), _MACHINE_FLAGS):
         if value:
             found = _type_of(value) or found
     return found
+
+
+def _args(cmdline):
+    if isinstance(cmdline, bytes):
+        cmdline = cmdline.decode('utf-8', 'replace')
+    return cmdline.split('\0')
+
+
+def _flag_values(args, spellings):
+    """The values of ``FLAG VALUE`` and ``FLAG=VALUE`` for the ``spellings`` of a flag, in order."""
+    prefixes = tuple(flag + '=' for flag in spellings if flag.startswith('--') or len(flag) > 2)
+    for index, arg in enumerate(args):
+        if arg in spellings:
+            if index + 1 < len(args):
+                yield args[index + 1]
+        elif prefixes and arg.startswith(prefixes):
+            yield arg.split('=', 1)[1]
+
+
+def _as_text(value):
+    if isinstance(value, bool):
+        return 'on' if value else 'off'
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    return None
+
+
+def _device_props(value):
+    """``(driver, {property: text})`` of a ``-device`` value (QEMU's option syntax or JSON)."""
+    if value.startswith('{'):
+        doc = _json_object(value)
+        props = dict((k, _as_text(v)) for k, v in doc.items() if isinstance(k, str) and _as_text(v) is not None)
+        return props.pop('driver', None), props
+    items = option_values(value)
+    driver = items[0][1] if items and items[0][0] is None else None
+    props = dict((k, v) for k, v in items[1:] if k is not None)
+    props.pop('driver', None)
+    if driver is None:
+        driver = dict((k, v) for k, v in items if k is not None).get('driver')
+    return driver, props
+
+
+def _names(device_id, props):
+    """Whether ``-device`` properties ``props`` assign the device ``device_id`` (a PCI address or mdev uuid)."""
+    host = props.get('host')
+    if host:
+        host = host.lower()
+        if host.count(':') == 1:
+            host = '0000:' + host
+        if host == device_id:
+            return True
+    sysfsdev = props.get('sysfsdev')
+    return bool(sysfsdev) and sysfsdev.rstrip('/').rpartition('/')[2].lower() == device_id
+
+
+def _global_defaults(args):
+    """``{property: text}`` set for vfio-pci by ``-global vfio-pci.PROP=VALUE`` or
+    ``-global driver=vfio-pci,property=PROP,value=VALUE``."""
+    found = {}
+    for value in _flag_values(args, ('-global', '--global')):
+        items = option_values(value)
+        named = dict((k, v) for k, v in items if k is not None)
+        if 'driver' in named:
+            driver, prop, val = named.get('driver'), named.get('property'), named.get('value')
+        else:
+            key, _sep, val = value.partition('=')
+            driver, _dot, prop = key.partition('.')
+        if driver in VFIO_DRIVERS[:2] and prop in MIGRATION_OPTIONS and val is not None:
+            found[prop] = val
+    return found
+
+
+def device_options(cmdline, device_id):
+    """The :data:`MIGRATION_OPTIONS` QEMU was given for the assigned device ``device_id``, or ``None``.
+
+    :param cmdline: a NUL-separated command line (``bytes`` or ``str``).
+    :param device_id: the device's PCI address (``0000:3b:00.2``) or mdev uuid, lower case.
+    :returns: ``{option: value}`` (``{}`` when the device's ``-device`` sets none of them), or
+        ``None`` when no ``-device`` of the command line assigns the device (not a QEMU, or
+        the device was hot-plugged).
+    """
+    if not cmdline or not device_id:
+        return None
+    args = _args(cmdline)
+    for value in _flag_values(args, ('-device', '--device')):
+        driver, props = _device_props(value)
+        if driver in VFIO_DRIVERS and _names(device_id, props):
+            options = dict((k, v) for k, v in _global_defaults(args).items() if driver in VFIO_DRIVERS[:2])
+            options.update((k, v) for k, v in props.items() if k in MIGRATION_OPTIONS)
+            return dict((k, v[:_MAX_VALUE]) for k, v in sorted(options.items()))
+    return None

@@ -78,9 +78,10 @@ class Reader(object):
         the target host whatever directory the tree was captured to, so two identical
         trees give identical warnings.
     :param max_bytes: bound for :meth:`read`.
+    :param quiet_missing_root: a root that does not exist is no warning (an optional tree).
     """
 
-    def __init__(self, root, label=None, max_bytes=MAX_BYTES):
+    def __init__(self, root, label=None, max_bytes=MAX_BYTES, quiet_missing_root=False):
         root = os.path.abspath(root)
         self.label = (label if label is not None else root).rstrip('/')
         self.max_bytes = max_bytes
@@ -90,7 +91,7 @@ class Reader(object):
         except (OSError, ValueError):  # pragma: no cover - realpath hardly ever raises
             self.root = root
         self.ok = os.path.isdir(self.root)
-        if not self.ok:
+        if not self.ok and not (quiet_missing_root and not os.path.lexists(self.root)):
             self.warnings.append('%s: root directory %s does not exist or is not a directory' % (self.label, root))
         self._prefix = self.root.rstrip('/') + '/'
         self._dirs = {self.root} if self.ok else set()

@@ -55,6 +55,13 @@ options:
       - C(<dev_root>/vfio/devices/vfioN) tells which devices have an iommufd character device.
     type: path
     default: /dev
+  boot_root:
+    description:
+      - Where the kernel's build configuration C(config-<kernel release>) is, for C(host.kernel_config), when
+        C(<proc_root>/config.gz) (C(CONFIG_IKCONFIG_PROC)) is not there.
+      - Default C(/boot) when O(proc_root) is C(/proc), else the directory C(boot) beside O(proc_root) (a captured
+        or simulated host keeps C(sys), C(proc), C(dev) and C(boot) in one directory). A missing directory is no warning.
+    type: path
   software_versions:
     description:
       - Operator overrides of the migration-relevant software version.
@@ -176,6 +183,28 @@ ansible_facts:
               returned: always
               type: str
               sample: 6.8.0-45-generic
+            kernel_config:
+              description:
+                - The running kernel's build options that decide whether VFIO migration works, from
+                  C(<proc_root>/config.gz) or C(<boot_root>/config-<kernel_release>); V(null) when neither is readable.
+                - Device dirty tracking (C(migration.dma_logging)) needs C(CONFIG_IOMMUFD_DRIVER) from kernel 6.7 on;
+                  without it the kernel's iova_bitmap helpers are stubs returning C(EOPNOTSUPP)
+                  (C(include/linux/iova_bitmap.h)).
+              returned: always
+              type: dict
+              contains:
+                source:
+                  description: The file read, as the host names it.
+                  returned: always
+                  type: str
+                  sample: /boot/config-6.12.57+deb13-amd64
+                options:
+                  description:
+                    - V(y), V(m) or V(n) (not set) for each of C(CONFIG_IOMMUFD), C(CONFIG_IOMMUFD_DRIVER),
+                      C(CONFIG_VFIO_CONTAINER) and C(CONFIG_VFIO_DEVICE_CDEV).
+                  returned: always
+                  type: dict
+                  sample: {CONFIG_IOMMUFD: m, CONFIG_IOMMUFD_DRIVER: n, CONFIG_VFIO_CONTAINER: y, CONFIG_VFIO_DEVICE_CDEV: y}
             iommu:
               description: IOMMU state.
               returned: always
@@ -333,6 +362,20 @@ ansible_facts:
                   type: list
                   elements: str
                   sample: [dirty_tracking, p2p, pre_copy, stop_copy]
+                dma_logging:
+                  description:
+                    - Whether the device's own dirty-page tracking (DMA logging), which QEMU prefers when every device of
+                      a VM has it, works on this kernel. V(none) the driver has none (QEMU needs IOMMU dirty tracking or
+                      C(enable-migration=on)); V(usable) it has and the kernel can report (any kernel before 6.7, whose vfio
+                      carries the bitmap helpers, or one built with C(CONFIG_IOMMUFD_DRIVER)); V(broken) it has, but the
+                      kernel (6.7 or later) is built without C(CONFIG_IOMMUFD_DRIVER), so logging starts and every report
+                      fails with C(EOPNOTSUPP) (C(include/linux/iova_bitmap.h), C(drivers/vfio/vfio_main.c)) and QEMU
+                      aborts the migration at setup; V(null) when C(features), the kernel release or, from 6.7,
+                      C(host.kernel_config) is unknown.
+                    - The default rules C(device_dirty_tracking_report) and C(dirty_tracking_blocker) read it.
+                  returned: always
+                  type: str
+                  choices: [none, usable, broken]
                 state_size:
                   description:
                     - Estimated bytes of device state a live migration moves (what QEMU's C(query-migrate) reports
@@ -415,6 +458,17 @@ ansible_facts:
                   returned: always
                   type: str
                   sample: pc-q35-8.2
+                qemu_options:
+                  description:
+                    - The options that decide how QEMU migrates this device, as the process' command line gives them to
+                      its C(-device vfio-pci,...) (QEMU's option syntax or libvirt's JSON; C(host=) or C(sysfsdev=) names
+                      the device) over C(-global vfio-pci.<option>=) defaults, of C(enable-migration),
+                      C(x-device-dirty-page-tracking), C(x-pre-copy-dirty-page-tracking), C(iommufd) (C(hw/vfio/pci.c)).
+                    - V({}) when the device's C(-device) sets none of them (QEMU's defaults), V(null) when no C(-device) of
+                      the command line names the device (not a QEMU, or a device added at run time).
+                  returned: always
+                  type: dict
+                  sample: {enable-migration: "on", x-device-dirty-page-tracking: "off"}
                 holder:
                   description: The device node the process holds, as the host names it.
                   returned: always
@@ -637,6 +691,7 @@ def main():
             'sysfs_root': {'type': 'path', 'default': '/sys'},
             'proc_root': {'type': 'path', 'default': '/proc'},
             'dev_root': {'type': 'path', 'default': '/dev'},
+            'boot_root': {'type': 'path'},
             'software_versions': {'type': 'dict', 'default': {}},
             'scan_processes': {'type': 'bool', 'default': True},
             'migration_features': {'type': 'dict', 'default': {}},
@@ -660,6 +715,7 @@ def main():
         sysfs_root=module.params['sysfs_root'],
         proc_root=module.params['proc_root'],
         dev_root=module.params['dev_root'],
+        boot_root=module.params['boot_root'],
         software_versions=overrides,
         scan_processes=module.params['scan_processes'],
         max_facts_bytes=module.params['max_facts_bytes'],

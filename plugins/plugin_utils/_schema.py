@@ -59,7 +59,7 @@ def _name(**kw):
 
 PCI = {key: F('hex') for key in ('vendor', 'device', 'subsystem_vendor', 'subsystem_device', 'class', 'revision')}
 MIGRATION = {'capable': F('bool'), 'reason': F('text'), 'features': F('list', sub=F('str', null=False)),
-             'state_size': F('count')}
+             'state_size': F('count'), 'dma_logging': F('str', choices=('none', 'usable', 'broken'))}
 SOURCES = ('sysfs', 'module', 'kernel', 'override')
 DEVICE = {
     'id': _name(), 'kind': _name(choices=KINDS), 'device_api': _name(), 'type': _name(),
@@ -69,7 +69,8 @@ DEVICE = {
     'migration': F('dict', sub=MIGRATION), 'attributes': F('dict', sub=F('attribute')), 'cdev': F('str'),
     'config_space': F('dict', sub={'header_type': F('str'), 'capabilities': F('list', sub=F('str', null=False)),
                                    'extended_capabilities': F('list', sub=F('str', null=False))}),
-    'in_use': F('dict', sub={'pid': F('int'), 'vm': F('text'), 'machine_type': F('str'), 'holder': F('str')}),
+    'in_use': F('dict', sub={'pid': F('int'), 'vm': F('text'), 'machine_type': F('str'), 'holder': F('str'),
+                             'qemu_options': F('dict', sub=F('str', null=False))}),
     'fingerprint': F('str'),
 }
 MDEV_TYPE = {
@@ -84,6 +85,7 @@ PF = {
 }
 HOST = {
     'kernel_release': F('version'), 'iommu': F('dict', sub={'enabled': F('bool'), 'groups': F('count')}),
+    'kernel_config': F('dict', sub={'source': F('str'), 'options': F('dict', sub=F('str', choices=('y', 'm', 'n')))}),
     'modules': F('dict', sub=F('dict', sub={'version': F('version'), 'srcversion': F('str')})),
 }
 SCHEMA = {

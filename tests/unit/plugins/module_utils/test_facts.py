@@ -53,7 +53,7 @@ def test_empty_host(host):
     facts = facts_of(host)
     assert facts == {
         'schema_version': 1,
-        'host': {'kernel_release': KERNEL, 'iommu': {'enabled': False, 'groups': 0}, 'modules': {}},
+        'host': {'kernel_release': KERNEL, 'kernel_config': None, 'iommu': {'enabled': False, 'groups': 0}, 'modules': {}},
         'devices': [], 'mdev_types': [], 'sriov': [], 'warnings': [],
         'summary': {
             'devices': 0, 'devices_by_kind': {'ap': 0, 'ccw': 0, 'mdev': 0, 'nvidia_vgpu': 0, 'pci': 0},
@@ -85,9 +85,10 @@ def test_sriov_pf_with_variant_and_plain_vfio_vfs(host):
                 'class': '020000', 'revision': '00'},
         'software_version': KERNEL, 'software_version_source': 'kernel',
         'migration': {'capable': True, 'features': ['dirty_tracking', 'p2p', 'pre_copy', 'stop_copy'],
-                      'reason': vf['migration']['reason'], 'state_size': None},
+                      'reason': vf['migration']['reason'], 'state_size': None, 'dma_logging': None},
         'attributes': {}, 'cdev': '/dev/vfio/devices/vfio0', 'config_space': None,
-        'in_use': {'pid': 77, 'vm': 'db-7', 'machine_type': None, 'holder': '/dev/vfio/devices/vfio0'},
+        'in_use': {'pid': 77, 'vm': 'db-7', 'machine_type': None, 'holder': '/dev/vfio/devices/vfio0',
+                   'qemu_options': None},
     }
     expected['fingerprint'] = fingerprint(expected)
     assert vf == expected
@@ -125,7 +126,7 @@ def test_t4_mdev_host(host):
     assert t230['migration']['capable'] is True
     used = by_id(facts)[UUID1]
     assert used['kind'] == 'mdev' and used['type'] == 'nvidia-230' and used['parent'] == '0000:3b:00.0'
-    assert used['in_use'] == {'pid': 4242, 'vm': 'web-01', 'machine_type': None, 'holder': '/dev/vfio/30'}
+    assert used['in_use'] == {'pid': 4242, 'vm': 'web-01', 'machine_type': None, 'holder': '/dev/vfio/30', 'qemu_options': None}
     assert used['attributes'] == {'vgpu_params': 'frame_rate_limiter=0'}
     assert used['numa_node'] == 0 and used['iommu_group'] == '30'
     # a device and the type that would receive it share the fingerprint
@@ -201,7 +202,7 @@ def test_nvidia_sriov_vgpu(host):
         '0000:41:00.4', 'nvidia_vgpu', 'nvidia-468', '0000:41:00.0', 'nvidia')
     assert vgpu['attributes'] == {'vgpu_type_name': 'NVIDIA A100-4C'}
     assert vgpu['pci']['device'] == '20f1' and vgpu['software_version'] == '550.54.16'
-    assert vgpu['in_use'] == {'pid': 900, 'vm': 'train-1', 'machine_type': None, 'holder': '/dev/vfio/54'}
+    assert vgpu['in_use'] == {'pid': 900, 'vm': 'train-1', 'machine_type': None, 'holder': '/dev/vfio/54', 'qemu_options': None}
     assert vgpu['migration']['capable'] is True
     assert [(t['parent'], t['type'], t['kind'], t['name'], t['available_instances']) for t in facts['mdev_types']] == [
         ('0000:41:00.0', 'nvidia-468', 'nvidia_vgpu', 'NVIDIA A100-4C', 2),
@@ -397,7 +398,7 @@ def test_group_held_by_several_processes_prefers_the_named_vm(host):
     host.process(10, ['helper'], {3: '/dev/vfio/7'})
     host.process(20, ['qemu', '-name', 'guest=vm-b'], {3: '/dev/vfio/7'})
     host.process(30, ['qemu', '-name', 'guest=vm-c'], {3: '/dev/vfio/7'})
-    assert facts_of(host)['devices'][0]['in_use'] == {'pid': 20, 'vm': 'vm-b', 'machine_type': None, 'holder': '/dev/vfio/7'}
+    assert facts_of(host)['devices'][0]['in_use'] == {'pid': 20, 'vm': 'vm-b', 'machine_type': None, 'holder': '/dev/vfio/7', 'qemu_options': None}
 
 
 def test_missing_roots_are_warnings(tmp_path):

@@ -54,6 +54,9 @@ def test_device_holders_agree_with_the_facts(once):
                 real = mdev_dirs[device['id']]
             else:
                 continue
-            assert holders.of(real) == device['in_use'], (host, device['id'])
+            # the facts add the options the holder's command line gives this device
+            in_use = dict(device['in_use'], qemu_options=None) if device['in_use'] else None
+            found = dict(holders.of(real), qemu_options=None) if holders.of(real) else None
+            assert found == in_use, (host, device['id'])
             checked += 1
     assert checked > 50

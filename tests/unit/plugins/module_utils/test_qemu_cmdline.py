@@ -2,13 +2,13 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""machine_type(): the QEMU machine type of a VM's command line."""
+"""machine_type() and device_options(): what a VM's QEMU command line says."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import machine_type, option_values
+from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import device_options, machine_type, option_values
 
 
 @pytest.mark.parametrize('argv, expected', [
@@ -42,3 +42,42 @@ def test_nothing_is_no_machine():
 
 def test_option_values_unescape_double_commas():
     assert option_values('a,,b,key=x,,y,plain') == [(None, 'a,b'), ('key', 'x,y'), (None, 'plain')]
+
+
+MDEV = '83b8f4f2-509f-382f-3c1e-e6bfe0fa1001'
+
+
+@pytest.mark.parametrize('argv, device, expected', [
+    # QEMU's option syntax, an mdev by sysfsdev
+    (['qemu', '-device', 'vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s,enable-migration=on,'
+      'x-device-dirty-page-tracking=off,id=hostdev0' % MDEV], MDEV,
+     {'enable-migration': 'on', 'x-device-dirty-page-tracking': 'off'}),
+    # QEMU's defaults: the device is named, no option set
+    (['qemu', '-device', 'vfio-pci,sysfsdev=/sys/bus/mdev/devices/%s' % MDEV], MDEV, {}),
+    # libvirt's JSON, a PCI function by host=, with an iommufd backend
+    (['qemu', '-device', '{"driver":"vfio-pci","host":"0000:3b:00.2","id":"hostdev0","iommufd":"iommufd0",'
+      '"enable-migration":true}'], '0000:3b:00.2', {'enable-migration': 'on', 'iommufd': 'iommufd0'}),
+    # host= without a domain means domain 0000; upper case hex
+    (['qemu', '-device', 'vfio-pci,host=3B:00.2,x-device-dirty-page-tracking=on'], '0000:3b:00.2',
+     {'x-device-dirty-page-tracking': 'on'}),
+    # -global defaults, overridden by the device's own option
+    (['qemu', '-global', 'vfio-pci.x-device-dirty-page-tracking=off', '-global',
+      'driver=vfio-pci,property=enable-migration,value=on',
+      '-device', 'vfio-pci,host=0000:3b:00.2,x-device-dirty-page-tracking=auto'], '0000:3b:00.2',
+     {'enable-migration': 'on', 'x-device-dirty-page-tracking': 'auto'}),
+    # another device, another model, a broken JSON: not this device
+    (['qemu', '-device', 'vfio-pci,host=0000:3b:00.3'], '0000:3b:00.2', None),
+    (['qemu', '-device', 'virtio-net-pci,host=0000:3b:00.2'], '0000:3b:00.2', None),
+    (['qemu', '-device', '{"driver": "vfio-pci", "host": '], '0000:3b:00.2', None),
+    (['qemu', '-device'], '0000:3b:00.2', None),
+    (['bash'], '0000:3b:00.2', None),
+])
+def test_device_options(argv, device, expected):
+    cmdline = b''.join(a.encode() + b'\0' for a in argv)
+    assert device_options(cmdline, device) == expected
+
+
+def test_device_options_are_bounded():
+    cmdline = 'qemu\0-device\0vfio-pci,host=0000:3b:00.2,iommufd=%s\0' % ('x' * 5000)
+    assert device_options(cmdline, '0000:3b:00.2') == {'iommufd': 'x' * 64}
+    assert device_options(None, '0000:3b:00.2') is None
