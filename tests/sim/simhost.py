@@ -272,7 +272,7 @@ def _uuid(*parts):
 # normalization: description (dict) -> model (plain dicts with every default filled in)
 # ---------------------------------------------------------------------------------------------
 
-_TOP_KEYS = ('host', 'kernel', 'arch', 'cpus', 'iommu', 'vfio_cdev', 'kernel_cmdline', 'modules',
+_TOP_KEYS = ('host', 'kernel', 'arch', 'cpus', 'iommu', 'vfio_cdev', 'kernel_cmdline', 'kernel_config', 'modules',
              'pci', 'mdev_parents', 'css', 'ap', 'vms', 'processes', 'broken', 'notes')
 _PCI_KEYS = ('addr', 'id', 'subsys', 'class', 'rev', 'numa', 'driver', 'driver_override', 'group',
              'root', 'port', 'sriov', 'mdev', 'vgpu', 'vm', 'name', 'caps', 'ext_caps')
@@ -282,7 +282,7 @@ _MDEV_KEYS = ('capacity', 'pool', 'driver', 'types', 'instances')
 _TYPE_KEYS = ('name', 'description', 'device_api', 'max', 'weight', 'available')
 _INST_KEYS = ('type', 'uuid', 'vm', 'driver', 'files', 'matrix')
 _VGPU_KEYS = ('types', 'max', 'current', 'creatable', 'params')
-_VM_KEYS = ('name', 'pid', 'name_style', 'iommufd', 'qemu', 'cmdline', 'comm', 'machine')
+_VM_KEYS = ('name', 'pid', 'name_style', 'iommufd', 'qemu', 'cmdline', 'comm', 'machine', 'device_options')
 _PROC_KEYS = ('pid', 'comm', 'cmdline', 'fds')
 _PARENT_KEYS = ('path', 'class', 'driver', 'mdev')
 _CSS_KEYS = ('id', 'type', 'driver', 'ccw', 'mdev', 'group')
@@ -333,6 +333,7 @@ def normalize(desc, source=None):
     if model['iommu'] and model['arch'] == 'x86_64':
         default_cmdline += ' intel_iommu=on iommu=pt'
     model['kernel_cmdline'] = ctx.text(desc.get('kernel_cmdline'), 'kernel_cmdline', default_cmdline)
+    model['kernel_config'] = _norm_kernel_config(ctx, desc.get('kernel_config'))
     model['modules'] = _norm_modules(ctx, desc.get('modules'))
     model['pci'] = _norm_pci(ctx, ctx.seq(desc.get('pci'), 'pci'))
     model['mdev_parents'] = _norm_virtual_parents(ctx, ctx.seq(desc.get('mdev_parents'), 'mdev_parents'))
@@ -768,6 +769,24 @@ def _norm_ap(ctx, value):
             'apmask': ctx.text(spec.get('apmask'), 'ap.apmask'), 'aqmask': ctx.text(spec.get('aqmask'), 'ap.aqmask')}
 
 
+def _norm_kernel_config(ctx, entry):
+    """``{CONFIG_NAME: 'y' | 'm' | 'n'}`` written to ``boot/config-<kernel>``, or ``None`` (no file)."""
+    if entry is None:
+        return None
+    out = {}
+    for key, value in ctx.mapping(entry, 'kernel_config', _AnyKeys()).items():
+        if not (isinstance(key, str) and key.startswith('CONFIG_')):
+            ctx.fail('kernel_config', 'option names start with CONFIG_, got %r' % (key,))
+        out[key] = ctx.choice(value, 'kernel_config.' + key, ('y', 'm', 'n'), None)
+    return out
+
+
+def _norm_device_options(ctx, entry, field):
+    """``{property: value}`` added to every ``-device`` of the VM (``x-device-dirty-page-tracking: 'off'``)."""
+    return dict((ctx.text(key, field, allow_empty=False), ctx.text(value, '%s.%s' % (field, key), allow_empty=False))
+                for key, value in ctx.mapping(entry, field, _AnyKeys()).items())
+
+
 def _norm_vms(ctx, entries):
     vms = {}
     for i, entry in enumerate(entries):
@@ -781,6 +800,7 @@ def _norm_vms(ctx, entries):
             cmdline = [ctx.text(a, '%s.cmdline[%d]' % (field, k)) for k, a in enumerate(ctx.seq(cmdline, field + '.cmdline'))]
         vms[name] = {'name': name, 'pid': ctx.integer(entry.get('pid'), field + '.pid', None, minimum=2, maximum=4194304),
                      'machine': ctx.text(entry.get('machine'), field + '.machine'),
+                     'device_options': _norm_device_options(ctx, entry.get('device_options'), field + '.device_options'),
                      'name_style': ctx.choice(entry.get('name_style'), field + '.name_style',
                                               ('guest', 'plain', 'none'), 'guest'),
                      'iommufd': ctx.boolean(entry.get('iommufd'), field + '.iommufd', None),
@@ -945,8 +965,8 @@ def _place_vms(ctx, model):
             continue
         if name not in vms:
             vms[name] = {'name': name, 'pid': None, 'name_style': 'guest', 'iommufd': None, 'qemu': None,
-                         'cmdline': None, 'comm': None, 'machine': None, 'field': obj['field'],
-                         'devices': []}
+                         'cmdline': None, 'comm': None, 'machine': None, 'device_options': {},
+                         'field': obj['field'], 'devices': []}
         vms[name]['devices'].append((kind, obj))
     pids = {}
     for p in model['processes']:
@@ -1461,6 +1481,10 @@ class _Builder(object):
         m = self.m
         t.attr('proc/sys/kernel/osrelease', m['kernel'])
         t.attr('proc/cmdline', m['kernel_cmdline'])
+        if m['kernel_config'] is not None:
+            t.write('boot/config-' + m['kernel'], ''.join(
+                '%s=%s\n' % (k, v) if v != 'n' else '# %s is not set\n' % k for k, v in sorted(m['kernel_config'].items())),
+                0o644)
         t.mkdir('dev')
         t.write('dev/null', '', 0o666)
         t.write('dev/kvm', '', 0o660)
@@ -1535,6 +1559,7 @@ class _Builder(object):
                 fds[fd] = '/dev/vfio/%d' % obj['group']
                 opened.add(obj['group'])
                 fd += 1
+            dev.update(vm['device_options'])
             args += ['-device', json.dumps(dev, separators=(',', ':'), ensure_ascii=False)]
             fds[fd] = 'anon_inode:[vfio-device]'
             fd += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import glob
 import importlib.util
+import json
 import os
 import re
 import stat
@@ -528,6 +529,23 @@ def test_nvidia_sriov_free_vfs_list_a_type_only_while_the_gpu_holds_another(tmp_
     assert _vgpu_creatable(tmp_path / 'e', {0: 471, 1: 471, 2: 468}, total=4) == [['468', '471']]
 
 
+def test_kernel_config_and_device_options(tmp_path):
+    desc = copy.deepcopy(BASE)
+    desc.update(kernel_config={'CONFIG_IOMMUFD': 'm', 'CONFIG_IOMMUFD_DRIVER': 'n'},
+                vms=[{'name': 'a', 'device_options': {'x-device-dirty-page-tracking': 'off'}}])
+    simhost.build_host(desc, str(tmp_path))
+    root = tmp_path / desc['host']
+    assert (root / 'boot' / ('config-' + desc['kernel'])).read_text() == (
+        'CONFIG_IOMMUFD=m\n# CONFIG_IOMMUFD_DRIVER is not set\n')
+    cmdlines = [p.read_bytes().split(b'\0') for p in (root / 'proc').glob('*/cmdline')]
+    (devices,) = [[a for i, a in enumerate(c) if i and c[i - 1] == b'-device'] for c in cmdlines if b'-device' in c]
+    assert [json.loads(d)['x-device-dirty-page-tracking'] for d in devices] == ['off']
+    # without kernel_config there is no boot directory at all
+    desc.pop('kernel_config')
+    simhost.build_host(desc, str(tmp_path / 'plain'))
+    assert not (tmp_path / 'plain' / desc['host'] / 'boot').exists()
+
+
 def test_large_host_small_variant(tmp_path):
     desc = simhost.large_description(pfs=2, vfs_per_pf=4, mdev_parents=2, types_per_parent=3, instances=5,
                                      processes=12, host='mini')
@@ -595,6 +613,9 @@ def broken(change):
     (lambda d: d.update(iommu='false', pci=[{'addr': '5e:00.0', 'id': '15b3:101e', 'driver': 'vfio-pci'}]),
      'pci[0000:5e:00.0].driver', 'iommu is disabled'),
     (lambda d: d.update(vms=[{'name': 'a', 'iommufd': 'true'}]), 'vms[0].iommufd', 'vfio_cdev is off'),
+    (lambda d: d.update(kernel_config={'IOMMUFD': 'y'}), 'kernel_config', 'start with CONFIG_'),
+    (lambda d: d.update(kernel_config={'CONFIG_IOMMUFD': 'yes'}), 'kernel_config.CONFIG_IOMMUFD', 'y, m, n'),
+    (lambda d: d.update(vms=[{'name': 'a', 'device_options': ['x']}]), 'vms[0].device_options', 'mapping'),
     (lambda d: d.update(css=[{'id': '0.0.zz'}]), 'css[0].id', 'subchannel id'),
     (lambda d: d.update(ap={'cards': {'04': {}}, 'queues': {'04.0047': 'cex4queue'},
                             'mdevs': [{'matrix': {'adapters': ['04'], 'domains': ['0047']}}]}),
