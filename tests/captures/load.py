@@ -7,9 +7,9 @@
 
     python3 tests/captures/load.py tests/captures/debian-6.1.json.xz /tmp/host61
 
-writes /tmp/host61/{sys,proc,dev} and prints the roots, usable as the module's
+writes /tmp/host61/{sys,proc,dev,boot} and prints the roots, usable as the module's
 ``sysfs_root``, ``proc_root`` and ``dev_root``. From Python: ``load(archive, dest)``
-returns ``{'sysfs_root', 'proc_root', 'dev_root', 'kernel', 'ground_truth'}``.
+returns ``{'sysfs_root', 'proc_root', 'dev_root', 'boot_root', 'kernel', 'ground_truth'}``.
 
 Captures are written by the kernel lane (tests/kernel/, guest/capture.py): regular files
 keep their content, symlinks their target exactly as the kernel reported it (sysfs links are
@@ -22,7 +22,7 @@ import lzma
 import os
 import sys
 
-ROOTS = {'/sys': 'sys', '/proc': 'proc', '/dev': 'dev'}
+ROOTS = {'/sys': 'sys', '/proc': 'proc', '/dev': 'dev', '/boot': 'boot'}
 
 
 def read(archive):
@@ -37,7 +37,7 @@ def read(archive):
 def _local(dest, path):
     top = '/' + path.lstrip('/').split('/', 1)[0]
     if top not in ROOTS or '..' in path.split('/'):
-        raise ValueError('capture path outside sys/proc/dev: %r' % path)
+        raise ValueError('capture path outside sys/proc/dev/boot: %r' % path)
     return os.path.join(dest, ROOTS[top], path[len(top):].lstrip('/'))
 
 
@@ -67,6 +67,7 @@ def load(archive, dest):
         'sysfs_root': os.path.join(dest, 'sys'),
         'proc_root': os.path.join(dest, 'proc'),
         'dev_root': os.path.join(dest, 'dev'),
+        'boot_root': os.path.join(dest, 'boot'),
         'kernel': doc['kernel'],
         'ground_truth': doc.get('ground_truth', ''),
     }
@@ -84,7 +85,7 @@ def main(argv):
         sys.stderr.write('usage: %s CAPTURE.json.xz DEST\n' % argv[0])
         return 2
     roots = load(argv[1], argv[2])
-    for key in ('sysfs_root', 'proc_root', 'dev_root', 'kernel'):
+    for key in ('sysfs_root', 'proc_root', 'dev_root', 'boot_root', 'kernel'):
         print('%s=%s' % (key, roots[key]))
     return 0
 

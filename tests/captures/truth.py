@@ -16,7 +16,7 @@ the unit tests that run the module's reader on the committed captures.
 
 def parse(text):
     truth = {'kernel': None, 'iommu_groups': None, 'pci': {}, 'pf': {}, 'mdev_types': {},
-             'mdev': {}, 'holders': [], 'migration': {}, 'config': {}}
+             'mdev': {}, 'holders': [], 'migration': {}, 'config': {}, 'kconfig': None}
     for line in text.splitlines():
         if not line.strip():
             continue
@@ -34,6 +34,8 @@ def parse(text):
             truth['kernel'] = rec['release']
         elif kind == 'iommu':
             truth['iommu_groups'] = int(rec['groups'])
+        elif kind == 'kconfig':
+            truth['kconfig'] = rec
         elif kind in ('pci', 'pf', 'mdev', 'migration', 'config'):
             truth[kind][ident] = rec
         elif kind == 'mdev_type':
@@ -74,6 +76,9 @@ def compare(facts, truth):
     _diff(problems, 'host', 'kernel_release', host.get('kernel_release'), truth['kernel'])
     iommu = host.get('iommu') or {}
     _diff(problems, 'host', 'iommu.enabled', iommu.get('enabled'), truth['iommu_groups'] > 0)
+    if truth['kconfig'] is not None:
+        _diff(problems, 'host', 'kernel_config.options', (host.get('kernel_config') or {}).get('options'),
+              truth['kconfig'])
     groups = iommu.get('groups')
     if isinstance(groups, list):
         groups = len(groups)

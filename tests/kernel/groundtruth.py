@@ -45,6 +45,7 @@ EXPECTED = {
     'mtty-1_to_mtty-2': {'6.12': 'failed'},
     'mtty-2_to_mtty-1': {'6.12': 'failed'},
     'mtty-1_to_mtty-1_qemu-defaults': {'6.12': 'failed'},
+    'mtty-1_to_mtty-1_no-device-tracking': {'6.12': 'failed'},
     'mdpy-xga_to_mdpy-xga': {'6.12': 'failed'},
     'mbochs-medium_to_mbochs-medium': {'6.12': 'failed'},
     'nvme-vf_to_nvme-vf': {'6.12': 'failed'},
@@ -53,22 +54,15 @@ EXPECTED = {
 
 # Cases where the filters and reality disagree for a reason the facts cannot see yet:
 # case -> (the real cause, the explanation printed in the matrix).
-KNOWN_GAPS = {
-    'mtty-1_to_mtty-1_qemu-defaults': (
-        'dirty tracking',
-        'Debian 6.12 is built without CONFIG_IOMMUFD_DRIVER: the iova_bitmap helpers are '
-        'stubs returning EOPNOTSUPP (include/linux/iova_bitmap.h), so a driver with DMA '
-        'logging ops (mtty) starts device dirty tracking but every report fails and QEMU '
-        'aborts ram_save_setup. The facts list dirty_tracking in migration.features (mtty has '
-        'log_ops) and record no kernel build option, so the filters say compatible; the lane '
-        'migrates mtty with x-device-dirty-page-tracking=off,enable-migration=on instead.'),
-}
+KNOWN_GAPS = {}
 
 # The cause a reason's rule names.
 RULE_CAUSES = {
     'source_migration_capable': 'no migration support',
     'destination_migration_capable': 'no migration support',
     'type': 'device type',
+    'device_dirty_tracking_report': 'dirty tracking',
+    'dirty_tracking_blocker': 'dirty tracking blocker',
 }
 
 # The cause an error names: QEMU's migration blocker for a device without VFIO migration
@@ -79,6 +73,7 @@ ERROR_CAUSES = (
     (re.compile(r'VFIO migration is not supported in kernel'), 'no migration support'),
     (re.compile(r'error while loading state section id \d+\([^)]*/vfio\)'), 'device type'),
     (re.compile(r'DMA logging report|ram_save_setup failed'), 'dirty tracking'),
+    (re.compile(r"doesn't support device (and IOMMU )?dirty tracking"), 'dirty tracking blocker'),
 )
 
 
@@ -203,7 +198,9 @@ def markdown(rows, kernels, qemu):
         'Each case migrates a paused QEMU VM (TCG, 16 MiB, no disk, `-S`) with one device from a',
         'source QEMU to a destination QEMU started with `-incoming`, inside the lane\'s guest, and',
         'compares the real outcome with `vfio.migration.compatible` / `migration_check` on',
-        'vfio_facts gathered in the same guest (destination: only the destination device).',
+        'vfio_facts gathered in the same guest while both QEMUs of the case hold their devices',
+        '(the source device in use by the source VM, with its options; destination: only the',
+        'destination device).',
         '',
         'Kernels: %s. QEMU inside the guest: %s. Migration time is QEMU\'s `total-time`, device' % (
             ', '.join(kernels), qemu),
@@ -223,6 +220,21 @@ def markdown(rows, kernels, qemu):
     return '\n'.join(lines) + '\n'
 
 
+def facts_of_case(outcome, directory, fallback):
+    """(facts, error): the facts migrate.py gathered while the case's QEMUs ran, else ``fallback``
+    (an outcome without a ``facts`` key: its QEMUs never started)."""
+    never_started = outcome.get('stage') in ('source start', 'destination start')
+    if 'facts' not in outcome or (outcome['facts'] is None and never_started):
+        return fallback, None
+    if outcome['facts'] is None:
+        return None, outcome.get('facts_error') or 'no facts gathered during the case'
+    try:
+        with open(os.path.join(directory, os.path.basename(outcome['facts']))) as f:
+            return json.load(f)['ansible_facts']['vfio'], None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return None, 'facts of the case unreadable: %s' % exc
+
+
 def evaluate(specs):
     filters = _filters()
     rows, problems, kernels = [], [], []
@@ -236,7 +248,11 @@ def evaluate(specs):
         if not outcomes:
             problems.append('%s all: no migration cases ran' % series)
         for outcome in outcomes:
-            prediction, error = predict(facts, outcome, filters)
+            case_facts, error = facts_of_case(outcome, os.path.dirname(outcomes_path), facts)
+            if error:
+                problems.append('%s %s: %s' % (series, outcome['case'], error))
+                continue
+            prediction, error = predict(case_facts, outcome, filters)
             if error:
                 problems.append('%s %s: %s' % (series, outcome['case'], error))
                 continue

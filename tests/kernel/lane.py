@@ -412,6 +412,9 @@ def base_initramfs(pkgs, kdir, samples_dir, cache, qemu):
         c.copy(real, lib.lstrip('/'), 0o755)
     c.copy('/lib64/ld-linux-x86-64.so.2', 'lib64/ld-linux-x86-64.so.2', 0o755)
     guest_qemu(c, qemu)
+    # the kernel's build configuration where Debian installs it: vfio_facts reads host.kernel_config from it
+    c.dir('boot')
+    c.copy(os.path.join(kdir, 'root', 'boot', 'config-' + pkgs['release']), 'boot/config-' + pkgs['release'], 0o644)
     # kernel modules, flat, with a load order file
     moddir = os.path.join(kdir, 'root', 'lib', 'modules', pkgs['release'])
     extra = {m: os.path.join(samples_dir, m + '.ko') for m in SAMPLES}

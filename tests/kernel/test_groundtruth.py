@@ -21,6 +21,8 @@ BLOCKER = '83b8f4f2-509f-382f-3c1e-e6bfe0fa1002: VFIO migration is not supported
 REJECTED = ('destination exited with status 1: qemu-system-x86_64: error while loading state section id '
             '38(0000:00:02.0/vfio) | qemu-system-x86_64: load of migration failed: Bad address')
 DIRTY = 'source status failed: ram_save_setup failed: Operation not supported'
+NO_TRACKING = ("83b8f4f2-509f-382f-3c1e-e6bfe0fa1016: VFIO device doesn't support device and IOMMU dirty "
+               "tracking")
 
 
 def outcome(case, ok, error=None, vfio_bytes=None):
@@ -34,6 +36,7 @@ def prediction(ok, rule=None, state_size=None):
 
 @pytest.mark.parametrize('error, cause', [
     (BLOCKER, 'no migration support'), (REJECTED, 'device type'), (DIRTY, 'dirty tracking'),
+    (NO_TRACKING, 'dirty tracking blocker'),
     ('something else', 'unrecognised error'), (None, 'unrecognised error')])
 def test_error_causes(error, cause):
     assert gt.cause_of_error(error) == cause
@@ -81,14 +84,41 @@ def test_an_unexpected_real_outcome_is_a_lane_problem():
     assert agree == 'yes' and 'the case exists to show completed' in problems[0]
 
 
-def test_known_gap_is_reported_only_while_it_stays_as_recorded():
+def test_known_gap_is_reported_only_while_it_stays_as_recorded(monkeypatch):
     case = 'mtty-1_to_mtty-1_qemu-defaults'
+    monkeypatch.setitem(gt.KNOWN_GAPS, case, ('dirty tracking', 'why the facts cannot see it'))
     assert gt.judge('6.12', outcome(case, False, DIRTY), prediction(True)) == ('known gap', [])
     # another cause behind the same disagreement is a real mismatch
     assert gt.judge('6.12', outcome(case, False, BLOCKER), prediction(True))[0] == 'NO'
     # a closed gap fails until it is removed from KNOWN_GAPS
-    agree, problems = gt.judge('6.12', outcome(case, False, DIRTY), prediction(False, 'dirty'))
+    agree, problems = gt.judge('6.12', outcome(case, False, DIRTY), prediction(False, 'device_dirty_tracking_report'))
     assert 'known gap %s closed' % case in problems[0]
+
+
+def test_dirty_tracking_failures_agree_with_their_rules():
+    assert gt.judge('6.12', outcome('mtty-1_to_mtty-1_qemu-defaults', False, DIRTY),
+                    prediction(False, 'device_dirty_tracking_report')) == ('yes', [])
+    assert gt.judge('6.12', outcome('mtty-1_to_mtty-1_no-device-tracking', False, NO_TRACKING),
+                    prediction(False, 'dirty_tracking_blocker')) == ('yes', [])
+    # the two dirty-tracking failures are different causes
+    assert gt.judge('6.12', outcome('mtty-1_to_mtty-1_no-device-tracking', False, NO_TRACKING),
+                    prediction(False, 'device_dirty_tracking_report'))[0] == 'NO (cause)'
+
+
+def test_facts_of_a_case(tmp_path):
+    (tmp_path / 'facts-case-x.json').write_text('{"ansible_facts": {"vfio": {"devices": ["case"]}}}')
+    fallback = {'devices': ['series']}
+    assert gt.facts_of_case({'case': 'x', 'facts': 'facts-case-x.json'}, str(tmp_path), fallback) == (
+        {'devices': ['case']}, None)
+    # cases of a guest that gathered none, and cases whose QEMU never started, use the series' facts
+    assert gt.facts_of_case({'case': 'x'}, str(tmp_path), fallback) == (fallback, None)
+    assert gt.facts_of_case({'case': 'x', 'facts': None, 'stage': 'source start'}, str(tmp_path), fallback) == (
+        fallback, None)
+    facts, error = gt.facts_of_case({'case': 'x', 'facts': None, 'stage': 'migrate', 'facts_error': 'boom'},
+                                    str(tmp_path), fallback)
+    assert facts is None and error == 'boom'
+    facts, error = gt.facts_of_case({'case': 'x', 'facts': 'missing.json'}, str(tmp_path), fallback)
+    assert facts is None and 'unreadable' in error
 
 
 def test_destination_facts_offer_only_the_destination_device():

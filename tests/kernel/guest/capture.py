@@ -6,7 +6,7 @@
 """Capture the parts of a live sysfs/proc/dev that vfio_facts reads, as one JSON document.
 
 Runs inside the kernel-lane guest (Python 3.8+, standard library only). Output format
-(read back by tests/captures/load.py):
+(read back by tests/captures/load.py; paths below /sys, /proc, /dev and /boot):
 
     {"format": 1, "kernel": "6.1.0-..", "entries": {ABSOLUTE_PATH: VALUE, ...}}
 
@@ -32,6 +32,7 @@ SKIP_DIRS = {'power', 'msi_irqs', 'net', 'nvme', 'block', 'queue', 'mq', 'holder
              'wakeup', 'nvme-subsystem', 'firmware_node', 'link'}
 PCI_ADDR = re.compile(r'^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$')
 MAX_READ = 65536
+CONFIG_KEPT = ('CONFIG_IOMMUFD', 'CONFIG_VFIO')
 
 entries = {}
 errors = []
@@ -185,6 +186,13 @@ def capture():
 
     # dev: the VFIO nodes
     walk('/dev/vfio', 2)
+
+    # boot: the kernel's build options vfio_facts keeps (host.kernel_config), not the whole file
+    with open('/proc/sys/kernel/osrelease') as f:
+        config = '/boot/config-' + f.read().strip()
+    if os.path.isfile(config):
+        with open(config) as f:
+            entries[config] = ''.join(line for line in f if line.lstrip('# ').startswith(CONFIG_KEPT))
 
 
 def main():

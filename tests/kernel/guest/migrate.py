@@ -11,7 +11,10 @@ uuid; options: appended to both ``-device vfio-pci,...``, may be empty). Per cas
 a destination QEMU with ``-incoming unix:...`` on the destination device, a source QEMU on
 the source device (both TCG, 16 MiB, no disk, paused with ``-S``, ``-nodefaults``), QMP
 ``migrate`` on the source, ``query-migrate`` on both until each side ends, then ``cont`` on
-the destination (its devices load the state when they leave RESUMING). The outcome:
+the destination (its devices load the state when they leave RESUMING). While both QEMUs
+wait, before the migration starts, vfio_facts runs once (``facts-case-<case>.json`` in the
+output): the facts the case is judged on see the source device held by the source VM, with
+the options its command line gives it. The outcome:
 
     {"case", "source", "destination", "outcome": "completed" | "failed",
      "stage": "source start" | "destination start" | "migrate" | "source" | "destination" |
@@ -20,7 +23,8 @@ the destination (its devices load the state when they leave RESUMING). The outco
      "total_time_ms", "downtime_ms", "vfio_bytes", "ram_bytes": from the source's query-migrate,
      "wall_s": seconds from the migrate command to both sides finished,
      "kernel": what the mdev driver logged about the stream (mtty's debug lines),
-     "state_loaded": whether mtty's destination loaded the state (null: not mtty), "case_s"}
+     "state_loaded": whether mtty's destination loaded the state (null: not mtty), "case_s",
+     "facts": the facts file's name, null when the module failed (its error in "facts_error")}
 
 Standard library only (the guest has python3 and nothing else).
 """
@@ -34,6 +38,9 @@ import sys
 import time
 
 QEMU = '/opt/qemu/bin/qemu-system-x86_64'
+# vfio_facts as guest.sh runs it (run_module)
+FACTS = ['python3', '-m', 'ansible_collections.vfio.migration.plugins.modules.vfio_facts', '/lane/module-args.json']
+FACTS_ENV = dict(os.environ, PYTHONPATH='/opt/collections:/opt/ansible')
 WORK = '/tmp/mig'
 OUT = '/tmp/out'
 TIMEOUT = 60
@@ -189,6 +196,18 @@ def stop(proc, qmp):
         proc.wait()
 
 
+def gather_facts(case):
+    """Run vfio_facts while the case's QEMUs hold their devices: ``{'facts': name}`` or the error."""
+    name = 'facts-case-%s.json' % case
+    with open(os.path.join(OUT, name), 'w') as out:
+        proc = subprocess.run(FACTS, stdout=out, stderr=subprocess.PIPE, env=FACTS_ENV,
+                              universal_newlines=True, check=False)
+    if proc.returncode != 0:
+        return {'facts': None, 'facts_error': 'vfio_facts exited %d: %s' % (
+            proc.returncode, ' | '.join(proc.stderr.strip().splitlines()[-3:]))}
+    return {'facts': name}
+
+
 def migrate(case):
     res = dict(case, outcome='failed', stage=None, error=None, total_time_ms=None,
                downtime_ms=None, vfio_bytes=None, ram_bytes=None, wall_s=None)
@@ -205,6 +224,7 @@ def migrate(case):
         except StartError as exc:
             res.update(stage=exc.args[0], error=exc.args[1])
             return res
+        res.update(gather_facts(case['case']))
         t0 = time.monotonic()
         try:
             qs.cmd('migrate', uri='unix:' + sock)

@@ -13,6 +13,16 @@ link() { [ -L "$1" ] && basename "$(readlink "$1")"; }
 
 echo "kernel${tab}release=$(cat /proc/sys/kernel/osrelease)"
 echo "iommu${tab}groups=$(find "$S/kernel/iommu_groups" -mindepth 1 -maxdepth 1 | wc -l)"
+# the build options host.kernel_config keeps, from the config Debian installs beside the kernel
+cfg=/boot/config-$(cat /proc/sys/kernel/osrelease)
+if [ -r "$cfg" ]; then
+	printf 'kconfig'
+	for o in CONFIG_IOMMUFD CONFIG_IOMMUFD_DRIVER CONFIG_VFIO_CONTAINER CONFIG_VFIO_DEVICE_CDEV; do
+		v=$(sed -n "s/^$o=//p" "$cfg")
+		printf '\t%s=%s' "$o" "${v:-n}"
+	done
+	echo
+fi
 
 for d in "$S"/bus/pci/devices/*; do
 	a=${d##*/}
