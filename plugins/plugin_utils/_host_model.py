@@ -220,8 +220,9 @@ class Spent(namedtuple('Spent', 'id kind record key where detail')):
     """A destination slot of some profile with no room left (see the module docstring).
 
     ``kind``: ``mdev`` (an ``mdev_types`` entry with ``available_instances`` 0), ``vf`` (a PF
-    whose VFs are all enabled) or ``device`` (a device in use); ``id`` as a pool's would be;
-    ``where`` the parent, PF or device; ``detail``: the type's name, ``(numvfs, totalvfs)``,
+    whose VFs are all enabled, or one with a VF in use) or ``device`` (a device in use); ``id`` as a pool's would be;
+    ``where`` the parent, PF or device; ``detail``: the type's name, ``(numvfs, totalvfs, held)``
+    (``held``: ``(VF id, holder)`` of a VF in use that keeps a PF from adding VFs, else ``None``),
     or the VM or process holding the device.
     """
 
@@ -425,6 +426,15 @@ def _vf_slot(entry, by_parent, kernel_release, keyer):
     return record, rkey
 
 
+def _held_vf(entry, by_parent):
+    """A VF of PF ``entry`` that a process holds, when the PF has VFs enabled: the kernel changes a
+    non-zero VF count only through 0, which removes every VF (``drivers/pci/iov.c``,
+    ``sriov_numvfs_store``), so such a PF can add no VF. ``None`` otherwise."""
+    if not entry.get('numvfs'):
+        return None
+    return next((d for d in by_parent.get(entry['pf'], ()) if d.get('kind') == 'pci' and d.get('in_use')), None)
+
+
 def _by_parent(devices):
     out = {}
     for device in devices:
@@ -451,13 +461,17 @@ def _spent_slots(model):
     kernel_release = (facts.get('host') or {}).get('kernel_release')
     for entry in facts.get('sriov') or ():
         total, num = entry.get('totalvfs'), entry.get('numvfs') or 0
-        if not total or num < total:
+        if not total:
             continue
         if by_parent is None:
             by_parent = _by_parent(model.devices.values())
+        held = _held_vf(entry, by_parent)
+        if num < total and held is None:
+            continue
         slot = _vf_slot(entry, by_parent, kernel_release, keyer)
         if slot is not None:
-            out.append(Spent(slot[0]['id'], 'vf', slot[0], slot[1], entry['pf'], (num, total)))
+            holder = None if held is None else (held['id'], _holder(demand_of(held, keyer)))
+            out.append(Spent(slot[0]['id'], 'vf', slot[0], slot[1], entry['pf'], (num, total, holder)))
     busy = sorted((d for group in model.vms.values() for d in group), key=lambda d: d.id)
     for demand in busy:
         out.append(Spent(demand.id, 'device', demand.record, demand.key, demand.id, _holder(demand)))
@@ -512,6 +526,8 @@ def build_host(name, facts, keyer, validate=True):
             continue
         if by_parent is None:
             by_parent = _by_parent(model.devices.values())
+        if _held_vf(entry, by_parent) is not None:
+            continue
         slot = _vf_slot(entry, by_parent, kernel_release, keyer)
         if slot is None:
             continue

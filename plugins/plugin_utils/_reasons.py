@@ -107,13 +107,22 @@ def _spent_mdev(slots, named):
             '(available_instances 0 on %s)' % (' / '.join(labels), where))
 
 
+def _spent_pf(slot):
+    num, total, held = slot.detail
+    text = '%s: numvfs %d of totalvfs %d' % (slot.where, num, total)
+    if held is not None:
+        text += ', %s in use by %s' % held
+    return text
+
+
 def _spent_vf(slots, named):
-    if named:
-        where = and_more('%s: numvfs %d of totalvfs %d' % ((s.where,) + s.detail) for s in slots)
-    else:
-        where = '%d PF(s)' % len(slots)
-    return ('sriov.numvfs', 'the destination has VFs of this profile, but every VF is already enabled, none '
-            'left to create (%s)' % where)
+    where = and_more(_spent_pf(s) for s in slots) if named else '%d PF(s)' % len(slots)
+    if all(s.detail[2] is None for s in slots):
+        return ('sriov.numvfs', 'the destination has VFs of this profile, but every VF is already enabled, none '
+                'left to create (%s)' % where)
+    return ('sriov.numvfs', 'the destination has VFs of this profile, but no VF can be added (%s): a PF with VFs '
+            'enabled changes its count only through 0, which removes every VF, the ones in use too '
+            '(drivers/pci/iov.c sriov_numvfs_store)' % where)
 
 
 def _spent_device(slots, named):

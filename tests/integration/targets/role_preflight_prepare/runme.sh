@@ -86,13 +86,15 @@ changed_exactly \
   "pf-dst-onevf/sys/bus/pci/drivers/mlx5_vfio_pci/bind=0000:5e:00.3" \
   "pf-dst-onevf/$VF/driver_override=mlx5_vfio_pci"
 
-echo "== a new VF on a PF whose enabled VF a VM holds: refused before anything is written"
+echo "== a new VF on a PF whose enabled VF a VM holds: refused by the check, before anything is written"
+# the kernel changes a non-zero VF count only through 0, which would remove busy-01's VF: the
+# engine offers no new VF there, so the source has no destination and nothing is prepared
 build_hosts pf-src-narrow pf-dst-held
 $TREE save "$B" "$WORK/before.json"
 run_play "$WORK/held.out" -i "$INV" prepare.yml -e mode=select -e '{"vfio_preflight_destinations": ["pf-dst-held"]}'
 expect_rc "$WORK/held.out" 2
-expect "$WORK/held.out" "vfio.migration.preflight: cannot prepare the destinations, nothing was written:"
-expect "$WORK/held.out" "pf-dst-held 0000:5e:00.0: the VF count goes through 0, which removes every VF, and 0000:5e:00.2 is in use by busy-01"
+expect "$WORK/held.out" "pf-src-narrow: no candidate destination can take all 1 device(s) at once (tried: pf-dst-held)"
+expect "$WORK/held.out" "no VF can be added (0000:5e:00.0: numvfs 1 of totalvfs 4, 0000:5e:00.2 in use by VM busy-01)"
 expect_not "$WORK/held.out" "Enable the VFs on the destinations"
 unchanged "a refused preparation"
 

@@ -65,6 +65,23 @@ def test_pf_with_every_vf_enabled():
                                      kernel='6.8.0-45-generic'))['compatible']
 
 
+def test_pf_with_a_vf_in_use_adds_no_vf():
+    """sriov_numvfs changes a non-zero count only through 0 (drivers/pci/iov.c): a PF with 4 of 8
+    VFs enabled, one of them held by a VM, cannot take a new VF without removing that VM's."""
+    src = host(dev('v0', board=CX6DX_VF, vm='db', version='6.8.0-45-generic'))
+    held = dev('0000:5e:00.1', board=CX6DX_VF, vm='cache', version='6.8.0-45-generic', parent='0000:5e:00.0')
+    dst = host(pf('0000:5e:00.0', CX6DX_PF, 8, 4, vf_device='101e'), held, kernel='6.8.0-45-generic')
+    reasons = _only(migration_check(src, dst))
+    assert reasons[0]['rule'] == 'capacity' and reasons[0]['field'] == 'sriov.numvfs'
+    assert ('0000:5e:00.0: numvfs 4 of totalvfs 8, 0000:5e:00.1 in use by VM cache' in reasons[0]['message']
+            and 'changes its count only through 0' in reasons[0]['message']), reasons[0]['message']
+    # the VF in use on another PF does not stop this one
+    elsewhere = dict(held, parent='0000:5f:00.0')
+    check = migration_check(src, host(pf('0000:5e:00.0', CX6DX_PF, 8, 4, vf_device='101e'), elsewhere,
+                                      kernel='6.8.0-45-generic'))
+    assert check['compatible'] and check['placements'][0]['action'] == 'create_vf'
+
+
 def test_device_of_the_profile_in_use():
     src = host(dev('v0', board=CX6DX_VF, vm='db', version='6.1.0-18-amd64'))
     dst = host(dev('v9', board=CX6DX_VF, vm='cache', version='6.8.0-45-generic'))
@@ -104,12 +121,18 @@ def _with_caps(record, caps):
 def test_vf_still_to_create_has_its_siblings_config_space():
     """A new VF copies its enabled sibling, capability chain included, so the chain rule judges it."""
     kernel = '6.8.0-45-generic'
-    src = host(_with_caps(dev('v0', board=CX6DX_VF, vm='db', version=kernel), ['10@40', '11@b0']))
-    sibling = dev('0000:5e:00.1', board=CX6DX_VF, version=kernel, vm='other', parent='0000:5e:00.0')
+    src = host(*[_with_caps(dev(v, board=CX6DX_VF, vm=v, version=kernel), ['10@40', '11@b0']) for v in ('v0', 'v1')])
+    # a free sibling (a held one would keep the PF from adding VFs): one VM takes it, the other a new VF
+    sibling = dev('0000:5e:00.1', board=CX6DX_VF, version=kernel, parent='0000:5e:00.0')
     same = host(_with_caps(sibling, ['10@40', '11@b0']), pf('0000:5e:00.0', CX6DX_PF, 8, 1, vf_device='101e'),
                 kernel=kernel)
     other = host(_with_caps(sibling, ['10@40']), pf('0000:5e:00.0', CX6DX_PF, 8, 1, vf_device='101e'),
                  kernel=kernel)
-    assert migration_check(src, same)['placements'][0]['destination'] == '0000:5e:00.0'
-    reasons = _only(migration_check(src, other))
-    assert [r['field'] for r in reasons if r['candidate'] == '0000:5e:00.0/new-vf'] == ['config_space.capabilities']
+    placed = migration_check(src, same)['placements']
+    assert sorted((p['action'], p['destination']) for p in placed) == [
+        ('create_vf', '0000:5e:00.0'), ('use', '0000:5e:00.1')]
+    check = migration_check(src, other)
+    assert not check['compatible'] and len(check['unplaced']) == 2
+    # the sibling and the VF still to create (its copy) are refused for the same chain, in one reason
+    reasons = check['unplaced'][0]['reasons']
+    assert [(r['field'], r['candidates']) for r in reasons] == [('config_space.capabilities', 2)]
