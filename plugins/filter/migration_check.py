@@ -29,7 +29,7 @@ description:
   - A device that no slot on the destination takes, while the destination does have slots of its type
     that the rules accept but with no room left, gets a C(capacity) reason first, before the refusals of
     the slots that exist, naming them, with C(field) C(available_instances) (an mdev type with no
-    instance available), C(sriov.numvfs) (a PF whose VFs are all enabled, or one with a VF in use: its count
+    instance available), C(sriov.numvfs) (a PF whose VFs are all enabled, or one with a VF in use, whose count
     can change only through 0) or C(in_use) (devices of that profile all in use).
 positional: _input, destination
 extends_documentation_fragment:

@@ -136,7 +136,9 @@ def test_cx6_b_is_a_destination_for_cx6_a(facts):
     a, b = facts('cx6-a'), facts('cx6-b')
     capable_a = set(d['fingerprint'] for d in a['devices'] if d['migration']['capable'])
     assert capable_a == set(d['fingerprint'] for d in b['devices'])
-    assert b['summary']['sriov_free_vfs'] == 6
+    # port 0: 2 of 8 enabled (6 not, which the held VF keeps it from adding); port 1: 8 to create
+    assert b['summary']['sriov_free_vfs'] == 14
+    assert [(p['pf'], p['numvfs'], p['totalvfs']) for p in b['sriov']] == [('0000:5e:00.0', 2, 8), ('0000:5e:00.1', 0, 8)]
 
 
 def test_a100_sriov_vgpu(facts):

@@ -6,12 +6,14 @@
 
 :func:`build` lays out a host with every kind the facts module reads (a GPU with an mdev
 type and instance, an SR-IOV PF with a vGPU VF, a vfio-pci function with an iommufd cdev,
-processes holding groups and cdevs) and, beside the roots, an ``outside`` directory that
+processes holding groups and cdevs, a QEMU command line with vfio-pci options, the kernel's
+config in ``boot`` and ``proc/config.gz``) and, beside the roots, an ``outside`` directory that
 the module must never read.  :func:`damage` applies one of :data:`DAMAGES` to one entry.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 
@@ -38,7 +40,16 @@ def build(base):
     nic = host.pci('0000:5e:00.1', '8086', '1889', driver='vfio-pci', module='vfio_pci', group=7)
     host.vfio_dev(nic, 0)
     os.makedirs(host.s('class', 'iommu', 'dmar0'))
-    host.process(4242, ['qemu-system-x86_64', '-name', 'guest=web-01'], {4: '/dev/vfio/30', 5: '/dev/vfio/devices/vfio0'})
+    host.process(4242, ['qemu-system-x86_64', '-name', 'guest=web-01', '-device',
+                        'vfio-pci,host=0000:5e:00.1,x-device-dirty-page-tracking=off,enable-migration=on'],
+                 {4: '/dev/vfio/30', 5: '/dev/vfio/devices/vfio0'})
+    # the kernel's build options, in both places the module looks (host.kernel_config)
+    config = b'CONFIG_IOMMUFD=m\n# CONFIG_IOMMUFD_DRIVER is not set\nCONFIG_VFIO_CONTAINER=y\n'
+    os.makedirs(host.boot)
+    with open(os.path.join(host.boot, 'config-' + host.kernel), 'wb') as handle:
+        handle.write(config)
+    with open(os.path.join(host.proc, 'config.gz'), 'wb') as handle:
+        handle.write(gzip.compress(config, mtime=0))
     host.process(77, ['bash'], {0: '/dev/null'})
     host.group_node(30)
     host.group_node(7)
@@ -48,7 +59,7 @@ def build(base):
         handle.write('0x10de\n')
     os.symlink('/dev/vfio/7', os.path.join(outside, '3'))
     entries = []
-    for root in (host.sys, host.proc, host.dev):
+    for root in (host.sys, host.proc, host.dev, host.boot):
         for top, dirs, files in os.walk(root):
             entries.extend(os.path.join(top, name) for name in sorted(dirs + files))
     return host, outside, sorted(entries)

@@ -30,13 +30,16 @@ def _link(path, target):
 
 
 class FakeHost(object):
-    """A small host tree: ``<base>/sys``, ``<base>/proc``, ``<base>/dev``."""
+    """A small host tree: ``<base>/sys``, ``<base>/proc``, ``<base>/dev`` (and ``<base>/boot``, the
+    default ``boot_root`` beside ``proc``, when a test writes a kernel config there)."""
 
     def __init__(self, base, kernel='6.8.0-45-generic'):
         self.base = str(base)
         self.sys = os.path.join(self.base, 'sys')
         self.proc = os.path.join(self.base, 'proc')
         self.dev = os.path.join(self.base, 'dev')
+        self.boot = os.path.join(self.base, 'boot')     # not made: a host without a kernel config
+        self.kernel = kernel
         for path in (self.sys, self.proc, self.dev):
             os.makedirs(path, exist_ok=True)
         for sub in ('bus/pci/devices', 'bus/pci/drivers', 'kernel/iommu_groups', 'module', 'class'):

@@ -37,7 +37,7 @@ def check(damages):
         ctx = {'outside': outside, 'entries': entries}
         for index, kind, arg in damages:
             damage(entries[index % len(entries)], kind, arg, ctx)
-        with Audit(host.sys, host.proc, host.dev) as audit:
+        with Audit(host.sys, host.proc, host.dev, host.boot) as audit:
             facts = gather(host.sys, host.proc, host.dev, {'nvidia-230': 'x'}, True, max_facts_bytes=MAX_BYTES)
         assert audit.events > 0
         assert audit.outside == [], audit.outside
@@ -63,3 +63,15 @@ def test_damaged_trees_never_crash_leak_or_write():
 
     run()
     assert len(runs) >= EXAMPLES
+
+
+def test_the_healthy_tree_has_every_kind_of_fact_the_damage_can_hit(tmp_path):
+    """The damaged trees start from this one: each fact below is there before any damage."""
+    host, _outside, entries = build(str(tmp_path / 'healthy'))
+    with Audit(host.sys, host.proc, host.dev, host.boot) as audit:
+        facts = gather(host.sys, host.proc, host.dev)
+    assert audit.outside == [] and facts['warnings'] == []
+    assert facts['host']['kernel_config']['source'] == '/proc/config.gz'
+    assert any(e.startswith(host.boot + '/') for e in entries)
+    held = dict((d['id'], d) for d in facts['devices'])['0000:5e:00.1']
+    assert held['in_use']['qemu_options'] == {'enable-migration': 'on', 'x-device-dirty-page-tracking': 'off'}
