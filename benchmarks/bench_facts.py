@@ -19,6 +19,10 @@
    grows with the size of the facts, not with anything the module does.
 
 Targets: gather/floor <= 2.0, and vfio_facts end to end no slower than setup (ratio <= 1.0).
+
+With ``--measure`` only gather() is timed (on ``--host`` when given) and printed as one JSON
+line; ``--tree DIR`` imports the collection from DIR (``benchmarks/_trees.py``;
+``benchmarks/compare.py`` uses both).
 """
 
 import argparse
@@ -32,20 +36,41 @@ import sys
 import time
 import tracemalloc
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, 'tests', 'sim'))
+sys.path.insert(0, HERE)
 
 import simhost  # noqa: E402  pylint: disable=wrong-import-position
+import _trees  # noqa: E402  pylint: disable=wrong-import-position
+
+TREE = _trees.select_tree()
 
 
-def collection_path(workdir):
-    """A collections path in which vfio.migration is this checkout."""
-    path = os.path.join(workdir, 'collections')
-    os.makedirs(os.path.join(path, 'ansible_collections', 'vfio'), exist_ok=True)
-    link = os.path.join(path, 'ansible_collections', 'vfio', 'migration')
-    if not os.path.lexists(link):
-        os.symlink(TOP, link)
-    return path
+def build_large_host(workdir):
+    """Build the benchmark's large host (large_description) under ``workdir``/hosts; its directory."""
+    return simhost.build_host(simhost.large_description(), os.path.join(workdir, 'hosts'), source='large')
+
+
+def host_roots(host_dir):
+    """gather()'s root arguments for a simulated host's directory."""
+    return {'sysfs_root': os.path.join(host_dir, 'sys'), 'proc_root': os.path.join(host_dir, 'proc'),
+            'dev_root': os.path.join(host_dir, 'dev')}
+
+
+def tree_listing(top):
+    """Every entry below ``top`` with its link text or file size, depth first: what two runs must share."""
+    listing = []
+    with os.scandir(top) as scan:
+        entries = sorted(scan, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.is_symlink():
+            listing.append((entry.name, os.readlink(entry.path)))
+        elif entry.is_dir():
+            listing.append((entry.name, tree_listing(entry.path)))
+        else:
+            listing.append((entry.name, entry.stat().st_size))
+    return listing
 
 
 def record_reads(gather, roots):
@@ -150,20 +175,24 @@ def main():
     parser.add_argument('--out', default=os.path.join(TOP, 'benchmarks', 'output'), help='where the host is built')
     parser.add_argument('--repeat', type=int, default=5, help='timed runs per measurement (best is reported)')
     parser.add_argument('--adhoc-repeat', type=int, default=3, help='timed end-to-end ansible runs')
+    parser.add_argument('--host', default=None, help='with --measure: a large host built already (its directory)')
+    _trees.add_options(parser)
     args = parser.parse_args()
 
     workdir = os.path.abspath(args.out)
     os.makedirs(workdir, exist_ok=True)
-    colls = collection_path(workdir)
-    sys.path.insert(0, colls)
+    colls = _trees.collections_dir(TREE)
     from ansible_collections.vfio.migration.plugins.module_utils._facts import gather  # pylint: disable=import-outside-toplevel
 
     start = time.perf_counter()
-    desc = simhost.large_description()
-    host_dir = simhost.build_host(desc, os.path.join(workdir, 'hosts'), source='large')
+    host_dir = args.host if args.measure and args.host else build_large_host(workdir)
     built = time.perf_counter() - start
-    roots = {'sysfs_root': os.path.join(host_dir, 'sys'), 'proc_root': os.path.join(host_dir, 'proc'),
-             'dev_root': os.path.join(host_dir, 'dev')}
+    roots = host_roots(host_dir)
+    if args.measure:
+        gather(**roots)  # warm the page cache and the imports
+        times = _trees.best_times(lambda: gather(**roots), args.repeat)[1]
+        _trees.emit({'vfio_facts gather(), large host': times}, _trees.digest(tree_listing(host_dir)))
+        return 0
 
     facts = gather(**roots)  # warm the page cache and the imports
     files, links = record_reads(gather, roots)
