@@ -17,7 +17,8 @@
    side is timed on ``--naive-sample`` random pairs and extrapolated to all n*(n-1) pairs
    (printed as such); the ratio is naive / engine on the same hosts.
 
-With ``--measure`` only step 2 runs and prints one JSON line; ``--tree DIR`` imports the
+With ``--measure`` only step 2 runs (also through the filter, and the facts schema check alone)
+and prints one JSON line; ``--tree DIR`` imports the
 collection from DIR (``benchmarks/_trees.py``; ``benchmarks/compare.py`` uses both).
 
 Writes benchmarks/output/bench_engine_matrix.json.
@@ -88,6 +89,23 @@ def naive_comparison(facts, args):
             'naive_seconds_extrapolated': naive_total, 'sampled_pairs': len(sample), 'ratio': ratio}
 
 
+def measure(facts, args):
+    """``--measure``: the engine's compat_matrix, the filter (the gateway's plain copy and schema
+    check, then the engine) and the schema check alone; one JSON line."""
+    # entry points every tree since the base has, imported here: the rest of this script needs none
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.vfio.migration.plugins.filter.compat_matrix import FilterModule
+    from ansible_collections.vfio.migration.plugins.plugin_utils._schema import validate_facts
+    matrix_filter = FilterModule().filters()['compat_matrix']
+    hosts = args.hosts
+    _trees.emit({
+        'compat_matrix engine, %d hosts' % hosts: _trees.best_times(lambda: compat_matrix(facts), args.runs)[1],
+        'compat_matrix filter, %d hosts' % hosts: _trees.best_times(lambda: matrix_filter(facts), args.runs)[1],
+        'facts schema check, %d hosts' % hosts: _trees.best_times(
+            lambda: [validate_facts(value, name) for name, value in facts.items()], args.runs)[1],
+    }, _trees.digest(facts))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--hosts', type=int, default=10000)
@@ -102,8 +120,7 @@ def main(argv=None):
     start = time.perf_counter()
     facts = _fleet.fleet(args.hosts, args.profiles)
     if args.measure:
-        times = _trees.best_times(lambda: compat_matrix(facts), args.runs)[1]
-        _trees.emit({'compat_matrix, %d hosts' % args.hosts: times}, _trees.digest(facts))
+        measure(facts, args)
         return 0
     print('fleet: %d hosts over %d profiles built in %.1f s (not timed below)'
           % (args.hosts, args.profiles, time.perf_counter() - start))

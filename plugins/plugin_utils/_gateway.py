@@ -106,10 +106,21 @@ _ELEMENTS = {'str': 'strings', 'path': 'paths', 'int': 'integers', 'float': 'num
              'list': 'lists', 'dict': 'dicts'}
 
 
+_SCALARS = frozenset((type(None), bool, int, float, str))
+
+
 def plain(value):
     """A copy of ``value`` made of plain dict, list, str, int, float, bool and None."""
-    if value is None or type(value) in (bool, int, float, str):
+    cls = type(value)
+    if cls in _SCALARS:
         return value
+    # the usual case, facts as parsed from JSON: exact dicts and lists, copied in one comprehension
+    # each, their plain scalars (most values) taken as they are, without a call per value
+    if cls is dict:
+        return {(k if type(k) in _SCALARS else plain(k)): (v if type(v) in _SCALARS else plain(v))
+                for k, v in value.items()}
+    if cls is list:
+        return [v if type(v) in _SCALARS else plain(v) for v in value]
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, str):
