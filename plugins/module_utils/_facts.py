@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 
 from ansible_collections.vfio.migration.plugins.module_utils import (
-    _in_use, _mdev, _nvidia, _output, _pci, _processes, _state_size)
+    _in_use, _mdev, _mounts, _nvidia, _output, _pci, _processes, _state_size)
 from ansible_collections.vfio.migration.plugins.module_utils._migration_features import apply_overrides
 from ansible_collections.vfio.migration.plugins.module_utils._numbers import split_digits
 from ansible_collections.vfio.migration.plugins.module_utils._profile import PCI_ID_KEYS, fingerprint
@@ -152,8 +152,9 @@ def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versi
 
 
 def _gather(sysfs_root, proc_root, dev_root, software_versions, scan_processes, limits):
-    sys_reader = Reader(sysfs_root, '/sys')
-    proc_reader = Reader(proc_root, '/proc')
+    mounts = _mounts.mount_table(proc_root)     # on the real /sys and /proc: one open per file, no lstat
+    sys_reader = Reader(sysfs_root, '/sys', mounts=mounts)
+    proc_reader = Reader(proc_root, '/proc', mounts=mounts)
     dev_reader = Reader(dev_root, '/dev')
 
     kernel_release = proc_reader.read(proc_reader.path('sys', 'kernel', 'osrelease'), quiet_missing=False) \
