@@ -13,9 +13,10 @@ symbolic links only (no ``mknod``, no ``mkfifo``), and ``O_NOFOLLOW`` refuses a 
 the real ``/sys`` and ``/proc`` one ``open`` can therefore do the work of ``lstat`` + ``open``.
 
 :func:`plain_dirs` tells, from the mount table of this process (``/proc/self/mountinfo``,
-read only when the procfs root is the real ``/proc``: :func:`mount_table`), whether a root directory is on sysfs or procfs and which mount points below it are not (a
-tmpfs on ``/sys/fs/cgroup``, a debugfs, a bind mount): a directory at or below one of those is
-not plain. Anything not understood (no mount table, a line that does not parse, a root whose
+read only when the procfs root is the real ``/proc``: :func:`mount_table`), whether a root
+directory is on sysfs or procfs and which mount points below it are not (a tmpfs on
+``/sys/fs/cgroup``, a debugfs, a bind mount): a directory at or below one of those is not
+plain. Anything not understood (no mount table, a line that does not parse, a root whose
 device number is no sysfs or procfs mount's) means no directory is plain: the ``lstat`` stays.
 """
 
