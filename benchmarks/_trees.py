@@ -94,5 +94,5 @@ def digest(value):
 
 def emit(measurements, inputs):
     """Print the one JSON line of ``--measure``: ``{name: {'wall', 'cpu'}}`` and the inputs' digest."""
-    sys.stdout.write(json.dumps({'measurements': measurements, 'inputs': inputs}, sort_keys=True) + '\n')
+    sys.stdout.write(json.dumps({'measurements': measurements, 'inputs': inputs}) + '\n')
     sys.stdout.flush()

@@ -20,12 +20,14 @@
 
 Targets: gather/floor <= 2.0, and vfio_facts end to end no slower than setup (ratio <= 1.0).
 
-With ``--measure`` only gather() is timed (on ``--host`` when given) and printed as one JSON
-line; ``--tree DIR`` imports the collection from DIR (``benchmarks/_trees.py``;
+With ``--measure`` only gather() is timed (on ``--host`` when given), also as the real /sys and
+/proc are read (no lstat before each open, ``_mounts.py``), and printed as one JSON line;
+``--tree DIR`` imports the collection from DIR (``benchmarks/_trees.py``;
 ``benchmarks/compare.py`` uses both).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -71,6 +73,44 @@ def tree_listing(top):
         else:
             listing.append((entry.name, entry.stat().st_size))
     return listing
+
+
+def as_on_sysfs():
+    """A context in which the readers of this tree open files as on the real /sys and /proc, one
+    open per file, no lstat first (trees since _mounts.py; the simulated host has no FIFO and no
+    device node). ``None`` for a tree that always does (the base: it had no lstat yet)."""
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.vfio.migration.plugins.module_utils import _sysfs
+    if not hasattr(_sysfs, 'plain_dirs'):
+        return None
+
+    @contextlib.contextmanager
+    def plain():
+        saved = _sysfs.plain_dirs
+        _sysfs.plain_dirs = lambda root, mounts=None, device=None: (lambda directory: True)
+        try:
+            yield
+        finally:
+            _sysfs.plain_dirs = saved
+    return plain
+
+
+def measure(gather, roots, repeat, inputs):
+    """``--measure``: gather() on the large host as built (a tree on disk: lstat before every open),
+    and as the real /sys and /proc are read (one open per file); one JSON line."""
+    gather(**roots)  # warm the page cache and the imports
+    times = {'vfio_facts gather(), large host': _trees.best_times(lambda: gather(**roots), repeat)[1]}
+    plain = as_on_sysfs()
+    with plain() if plain is not None else contextlib.nullcontext():
+        facts, times['vfio_facts gather(), large host read as /sys is'] = _trees.best_times(lambda: gather(**roots), repeat)
+    try:
+        from ansible_collections.vfio.migration.plugins.module_utils._output import dumps  # pylint: disable=import-outside-toplevel
+    except ImportError:  # the base had no UTF-8 and size check of the facts
+        dumps = None
+    if dumps is not None:
+        parts = [facts['warnings'], facts['devices'], facts['sriov'], facts['mdev_types'], facts['host']]
+        times['  of which the UTF-8 and size check (one JSON dump)'] = _trees.best_times(lambda: dumps(parts), repeat)[1]
+    _trees.emit(times, _trees.digest(inputs))
 
 
 def record_reads(gather, roots):
@@ -189,9 +229,7 @@ def main():
     built = time.perf_counter() - start
     roots = host_roots(host_dir)
     if args.measure:
-        gather(**roots)  # warm the page cache and the imports
-        times = _trees.best_times(lambda: gather(**roots), args.repeat)[1]
-        _trees.emit({'vfio_facts gather(), large host': times}, _trees.digest(tree_listing(host_dir)))
+        measure(gather, roots, args.repeat, tree_listing(host_dir))
         return 0
 
     facts = gather(**roots)  # warm the page cache and the imports
