@@ -129,12 +129,13 @@ def plain(value):
         return int.__int__(value)
     if isinstance(value, float):
         return float.__float__(value)
-    if isinstance(value, Mapping):
-        return dict((plain(k), plain(v)) for k, v in value.items())
+    if isinstance(value, Mapping):      # ansible-core's own dict types too (tagged values of 2.19), as above
+        return {(k if type(k) in _SCALARS else plain(k)): (v if type(v) in _SCALARS else plain(v))
+                for k, v in value.items()}
     if isinstance(value, bytes):
         return value.decode('utf-8', 'surrogateescape')
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [plain(v) for v in value]
+        return [v if type(v) in _SCALARS else plain(v) for v in value]
     if hasattr(value, 'keys') and hasattr(value, '__getitem__'):      # HostVars and friends
         return dict((plain(k), plain(value[k])) for k in value.keys())
     return value
