@@ -169,12 +169,13 @@ def main(argv=None):
     print('before/after, same run: base %s (%s) vs this tree (%s), best of %d interleaved runs each'
           % (args.base, commit[:12], REPO, args.rounds))
     width = max([len(r[0]) + 7 for r in rows] + [30])
-    print('%-*s %10s %10s %8s' % (width, 'measurement', 'base', 'this tree', 'ratio'))
+    print('%s %10s %10s %8s' % ('measurement'.ljust(width), 'base', 'this tree', 'ratio'))
     for name, clock, before, after, ratio, mark in rows:
+        label = ('%s (%s)' % (name, clock)).ljust(width)
         if before is None:
-            print('%-*s %10s %9.3fs' % (width, '%s (%s)' % (name, clock), '-', after))
+            print('%s %10s %9.3fs' % (label, '-', after))
         else:
-            print('%-*s %9.3fs %9.3fs %8.2f %s' % (width, '%s (%s)' % (name, clock), before, after, ratio, mark))
+            print('%s %9.3fs %9.3fs %8.2f %s' % (label, before, after, ratio, mark))
     print('target: CPU ratio this/base <= %.2f; a measurement with a note may reach the ceiling it names' % args.max_ratio)
     for name in noted:
         print('note, %s: %s' % (name, ALLOWED[name][1]))
