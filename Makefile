@@ -38,13 +38,15 @@ venv_stamps := $(foreach v,$(CORE_VERSIONS),$(VENVS)/core-$(v)/.stamp) $(VENVS)/
 integration_jobs := $(addprefix integration-,$(CORE_VERSIONS))
 
 .PHONY: help demo test test-kernel matrix sanity units integration $(integration_jobs) lint changelog-lint \
-        build browser ee sim bench venvs prepare dev-collections clean
+        build browser ee sim bench bench-compare venvs prepare dev-collections clean
 
 help:
 	@echo "make demo         gather vfio facts from every simulated host and print a summary table"
 	@echo "make test         everything: matrix, lint, changelog lint, build, browser (+ test-kernel if VFIO_TEST_KERNEL=1; =auto: if module or lane changed since its stamp)"
 	@echo "make matrix       integration on ansible-core $(filter-out $(NEWEST),$(CORE_VERSIONS)); units, sanity, integration on $(NEWEST)"
 	@echo "make sanity | units | integration [CORE=2.16] | lint | changelog-lint | build | ee | sim | bench | test-kernel | clean"
+	@echo "make bench [BASE=31a20f0]  every benchmark, then before/after: BASE's tree and this one timed in the same run"
+	@echo "make bench-compare [BASE=...]  only the before/after table"
 
 # ---------------------------------------------------------------- virtualenvs
 $(VENVS)/%/.stamp: tools/requirements/%.txt
@@ -169,11 +171,22 @@ test: prepare
 # Every benchmark in benchmarks/ (bench_*.py), each run by the venv's python (it finds ansible-*
 # beside it, not on PATH); each prints ratios to a baseline measured in the same run. A benchmark
 # that fails or misses its target does not stop the others; `make bench` fails at the end. On demand.
+# Then before/after (benchmarks/compare.py): the main measurements of the benchmarks on the tree of
+# commit BASE and on this tree, alternating in one run, as a table. BASE defaults to 31a20f0, the
+# last commit before the hardening of issue #10 (which asks that performance does not regress
+# against it); its tree is extracted into benchmarks/output/base/. Skipped with a message when
+# BASE is not in the history (shallow clone).
 BENCHMARKS := $(sort $(wildcard benchmarks/bench_*.py))
+BASE ?= 31a20f0
 bench: $(VENVS)/core-$(NEWEST)/.stamp
 	@failed=; for b in $(BENCHMARKS); do echo "== $$b"; \
 	  $(call bin,core-$(NEWEST))/python $$b || failed="$$failed $$b"; echo; done; \
+	echo "== benchmarks/compare.py --base $(BASE)"; \
+	$(call bin,core-$(NEWEST))/python benchmarks/compare.py --base $(BASE) || failed="$$failed benchmarks/compare.py"; \
 	if [ -n "$$failed" ]; then echo "failed or missed a target:$$failed"; exit 1; fi
+
+bench-compare: $(VENVS)/core-$(NEWEST)/.stamp
+	$(call bin,core-$(NEWEST))/python benchmarks/compare.py --base $(BASE)
 
 clean:
 	rm -rf $(TOP)/build $(SIM_OUT) $(TOP)/tests/output $(TOP)/benchmarks/output

@@ -11,36 +11,25 @@ templates and gives them to ``hosts`` hosts round-robin, each with its own names
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
-import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
 
-def make_importable():
-    """Put a directory holding ansible_collections/vfio/migration -> this checkout on sys.path."""
-    try:
-        import ansible_collections.vfio.migration.plugins.plugin_utils._matrix  # noqa: F401
-        return
-    except ImportError:
-        pass
-    parts = REPO.rstrip('/').split('/')
-    if parts[-3:-1] == ['ansible_collections', 'vfio']:
-        sys.path.insert(0, '/'.join(parts[:-3]) or '/')
-        return
-    base = os.path.join(REPO, 'benchmarks', 'output', 'collections')
-    link = os.path.join(base, 'ansible_collections', 'vfio', 'migration')
-    if not os.path.lexists(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(REPO, link)
-    sys.path.insert(0, base)
+def _load_fingerprint():
+    """``fingerprint`` of this checkout's ``_profile.py`` (standard library only), loaded by path:
+    the fleet is the same whichever tree a benchmark imports (``--tree``, see ``_trees.py``)."""
+    path = os.path.join(REPO, 'plugins', 'module_utils', '_profile.py')
+    spec = importlib.util.spec_from_file_location('_bench_fleet_profile', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.fingerprint
 
 
-make_importable()
-
-from ansible_collections.vfio.migration.plugins.module_utils._profile import fingerprint  # noqa: E402
+fingerprint = _load_fingerprint()
 
 BOARDS = {
     'T4': (('10de', '1eb8', '10de', '12a2'), ['nvidia-222', 'nvidia-230', 'nvidia-234'], [16, 16, 1]),

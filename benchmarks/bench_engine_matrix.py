@@ -17,6 +17,10 @@
    side is timed on ``--naive-sample`` random pairs and extrapolated to all n*(n-1) pairs
    (printed as such); the ratio is naive / engine on the same hosts.
 
+With ``--measure`` only step 2 runs (also through the filter, and the facts schema check alone)
+and prints one JSON line; ``--tree DIR`` imports the
+collection from DIR (``benchmarks/_trees.py``; ``benchmarks/compare.py`` uses both).
+
 Writes benchmarks/output/bench_engine_matrix.json.
 """
 
@@ -32,69 +36,36 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import _fleet  # noqa: E402  (sets up the collection import path)
+import _trees  # noqa: E402
 
-from ansible_collections.vfio.migration.plugins.plugin_utils._engine import Engine, build_models  # noqa: E402
-from ansible_collections.vfio.migration.plugins.plugin_utils._gc import gc_paused  # noqa: E402
+_trees.select_tree()
+
+import _fleet  # noqa: E402
+
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix  # noqa: E402
-from ansible_collections.vfio.migration.plugins.plugin_utils._placement import Matcher  # noqa: E402
 
 
-def naive_pair(engine, src, dst):
+def naive_pair(engine, src, dst, matcher_class):
     """Every device in use on ``src`` against every slot pool of ``dst``, uncached; then match."""
     demands = [d for group in src.vms.values() for d in group]
     adj = []
     for demand in demands:
         adj.append([j for j, pool in enumerate(dst.pools)
                     if engine.comparator.compare(demand.record, pool.record)[0]])
-    matcher = Matcher(adj, [p.capacity for p in dst.pools])
+    matcher = matcher_class(adj, [p.capacity for p in dst.pools])
     return all(matcher.add(i) for i in range(len(demands)))
 
 
-def best_of(runs, func, cpu=None):
-    """Best wall-clock time of ``runs`` calls (and, in ``cpu``, the process CPU time of that run)."""
-    best, result = None, None
-    for _run in range(runs):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        result = func()
-        wall, used = time.perf_counter() - start, time.process_time() - start_cpu
-        if best is None or wall < best:
-            best = wall
-            if cpu is not None:
-                cpu[:] = [used]
-    return best, result
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
-    parser.add_argument('--hosts', type=int, default=10000)
-    parser.add_argument('--profiles', type=int, default=200)
-    parser.add_argument('--naive-hosts', type=int, default=1000)
-    parser.add_argument('--naive-sample', type=int, default=3000)
-    parser.add_argument('--runs', type=int, default=3)
-    parser.add_argument('--target', type=float, default=2.0)
-    args = parser.parse_args(argv)
-
-    start = time.perf_counter()
-    facts = _fleet.fleet(args.hosts, args.profiles)
-    print('fleet: %d hosts over %d profiles built in %.1f s (not timed below)'
-          % (args.hosts, args.profiles, time.perf_counter() - start))
-
-    cpu = []
-    seconds, matrix = best_of(args.runs, lambda: compat_matrix(facts), cpu)
-    pairs = sum(len(row) for row in matrix['verdicts'].values())
-    compatible = sum(1 for row in matrix['verdicts'].values() for v in row.values() if v['compatible'])
-    print('compat_matrix: %d hosts in %.3f s wall (best of %d; %.3f s CPU) = %.0f hosts/s; %d classes, '
-          '%d class pairs (%d compatible); target < %.1f s: %s'
-          % (args.hosts, seconds, args.runs, cpu[0], args.hosts / seconds, len(matrix['classes']), pairs,
-             compatible, args.target, 'met' if seconds < args.target else 'NOT met'))
-    if cpu[0] < seconds * 0.7:
-        print('note: CPU time is well below wall time: the machine is busy with other work, so the wall '
-              'time overstates the engine\'s cost')
-
+def naive_comparison(facts, args):
+    """The engine and the naive all-pairs comparison on the first ``--naive-hosts`` hosts (printed)."""
+    # the engine's parts, imported here: --measure needs only compat_matrix, whose API every tree has
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.vfio.migration.plugins.plugin_utils._engine import Engine, build_models
+    from ansible_collections.vfio.migration.plugins.plugin_utils._gc import gc_paused
+    from ansible_collections.vfio.migration.plugins.plugin_utils._placement import Matcher
     names = sorted(facts)[:args.naive_hosts]
     subset = dict((n, facts[n]) for n in names)
-    engine_small = best_of(args.runs, lambda: compat_matrix(subset))[0]
+    engine_small = _trees.best_times(lambda: compat_matrix(subset), args.runs)[1]['wall']
     engine = Engine()
     models = build_models(engine, subset)
     rng = random.Random(1)
@@ -106,7 +77,7 @@ def main(argv=None):
     with gc_paused():
         start = time.perf_counter()
         for a, b in sample:
-            naive_pair(engine, models[a], models[b])
+            naive_pair(engine, models[a], models[b], Matcher)
         naive_sample = time.perf_counter() - start
     all_pairs = len(names) * (len(names) - 1)
     naive_total = naive_sample / len(sample) * all_pairs
@@ -114,14 +85,64 @@ def main(argv=None):
     print('same run, %d hosts (%d ordered pairs): engine %.3f s; naive all-pairs %.1f s '
           '(extrapolated from %d sampled pairs at %.1f us/pair); ratio naive/engine = %.0fx'
           % (len(names), all_pairs, engine_small, naive_total, len(sample), naive_sample / len(sample) * 1e6, ratio))
+    return {'hosts': len(names), 'pairs': all_pairs, 'engine_seconds': engine_small,
+            'naive_seconds_extrapolated': naive_total, 'sampled_pairs': len(sample), 'ratio': ratio}
 
+
+def measure(facts, args):
+    """``--measure``: the engine's compat_matrix, the filter (the gateway's plain copy and schema
+    check, then the engine) and the schema check alone; one JSON line."""
+    # entry points every tree since the base has, imported here: the rest of this script needs none
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.vfio.migration.plugins.filter.compat_matrix import FilterModule
+    from ansible_collections.vfio.migration.plugins.plugin_utils._schema import validate_facts
+    matrix_filter = FilterModule().filters()['compat_matrix']
+    hosts = args.hosts
+    _trees.emit({
+        'compat_matrix engine, %d hosts' % hosts: _trees.best_times(lambda: compat_matrix(facts), args.runs)[1],
+        'compat_matrix filter, %d hosts' % hosts: _trees.best_times(lambda: matrix_filter(facts), args.runs)[1],
+        'facts schema check, %d hosts' % hosts: _trees.best_times(
+            lambda: [validate_facts(value, name) for name, value in facts.items()], args.runs)[1],
+    }, _trees.digest(facts))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
+    parser.add_argument('--hosts', type=int, default=10000)
+    parser.add_argument('--profiles', type=int, default=200)
+    parser.add_argument('--naive-hosts', type=int, default=1000)
+    parser.add_argument('--naive-sample', type=int, default=3000)
+    parser.add_argument('--runs', type=int, default=3)
+    parser.add_argument('--target', type=float, default=2.0)
+    _trees.add_options(parser)
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    facts = _fleet.fleet(args.hosts, args.profiles)
+    if args.measure:
+        measure(facts, args)
+        return 0
+    print('fleet: %d hosts over %d profiles built in %.1f s (not timed below)'
+          % (args.hosts, args.profiles, time.perf_counter() - start))
+
+    matrix, times = _trees.best_times(lambda: compat_matrix(facts), args.runs)
+    seconds, cpu = times['wall'], times['cpu']
+    pairs = sum(len(row) for row in matrix['verdicts'].values())
+    compatible = sum(1 for row in matrix['verdicts'].values() for v in row.values() if v['compatible'])
+    print('compat_matrix: %d hosts in %.3f s wall (best of %d; %.3f s CPU) = %.0f hosts/s; %d classes, '
+          '%d class pairs (%d compatible); target < %.1f s: %s'
+          % (args.hosts, seconds, args.runs, cpu, args.hosts / seconds, len(matrix['classes']), pairs,
+             compatible, args.target, 'met' if seconds < args.target else 'NOT met'))
+    if cpu < seconds * 0.7:
+        print('note: CPU time is well below wall time: the machine is busy with other work, so the wall '
+              'time overstates the engine\'s cost')
+
+    naive = naive_comparison(facts, args)
     out = {
-        'hosts': args.hosts, 'profiles': args.profiles, 'seconds': seconds, 'cpu_seconds': cpu[0], 'hosts_per_second': args.hosts / seconds,
+        'hosts': args.hosts, 'profiles': args.profiles, 'seconds': seconds, 'cpu_seconds': cpu, 'hosts_per_second': args.hosts / seconds,
         'classes': len(matrix['classes']), 'class_pairs': pairs, 'target_seconds': args.target,
         'target_met': seconds < args.target,
-        'naive': {'hosts': len(names), 'pairs': all_pairs, 'engine_seconds': engine_small,
-                  'naive_seconds_extrapolated': naive_total, 'sampled_pairs': len(sample),
-                  'ratio': ratio},
+        'naive': naive,
     }
     os.makedirs(os.path.join(HERE, 'output'), exist_ok=True)
     with open(os.path.join(HERE, 'output', 'bench_engine_matrix.json'), 'w') as handle:

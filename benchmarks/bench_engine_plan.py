@@ -13,6 +13,9 @@ the ratio to a baseline timed in the same run on the same facts: compat_matrix, 
 verdicts by class that any placement starts from.
 Optimality on small instances is checked by the unit tests against brute force.
 
+With ``--measure`` only migration_plan is timed and printed as one JSON line; ``--tree DIR``
+imports the collection from DIR (``benchmarks/_trees.py``; ``benchmarks/compare.py`` uses both).
+
 Writes benchmarks/output/bench_engine_plan.json.
 """
 
@@ -27,7 +30,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import _fleet  # noqa: E402  (sets up the collection import path)
+import _trees  # noqa: E402
+
+_trees.select_tree()
+
+import _fleet  # noqa: E402
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._matrix import compat_matrix  # noqa: E402
 from ansible_collections.vfio.migration.plugins.plugin_utils._plan import migration_plan  # noqa: E402
@@ -40,10 +47,16 @@ def main(argv=None):
     parser.add_argument('--vms-per-host', type=int, default=4)
     parser.add_argument('--wave-size', type=int, default=10)
     parser.add_argument('--runs', type=int, default=2)
+    _trees.add_options(parser)
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
     facts, drain = _fleet.plan_fleet(args.hosts, args.drain, args.vms_per_host)
+    if args.measure:
+        times = _trees.best_times(lambda: migration_plan(facts, drain, wave_size=args.wave_size), args.runs)[1]
+        _trees.emit({'migration_plan, %d hosts, %d drained' % (args.hosts, len(drain)): times},
+                    _trees.digest([facts, drain]))
+        return 0
     print('fleet: %d hosts, draining %d, built in %.1f s (not timed below)'
           % (args.hosts, len(drain), time.perf_counter() - start))
     times, plan = [], None

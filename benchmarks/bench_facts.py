@@ -19,9 +19,15 @@
    grows with the size of the facts, not with anything the module does.
 
 Targets: gather/floor <= 2.0, and vfio_facts end to end no slower than setup (ratio <= 1.0).
+
+With ``--measure`` only gather() is timed (on ``--host`` when given), also as the real /sys and
+/proc are read (no lstat before each open, ``_mounts.py``), and printed as one JSON line;
+``--tree DIR`` imports the collection from DIR (``benchmarks/_trees.py``;
+``benchmarks/compare.py`` uses both).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -32,20 +38,79 @@ import sys
 import time
 import tracemalloc
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, 'tests', 'sim'))
+sys.path.insert(0, HERE)
 
 import simhost  # noqa: E402  pylint: disable=wrong-import-position
+import _trees  # noqa: E402  pylint: disable=wrong-import-position
+
+TREE = _trees.select_tree()
 
 
-def collection_path(workdir):
-    """A collections path in which vfio.migration is this checkout."""
-    path = os.path.join(workdir, 'collections')
-    os.makedirs(os.path.join(path, 'ansible_collections', 'vfio'), exist_ok=True)
-    link = os.path.join(path, 'ansible_collections', 'vfio', 'migration')
-    if not os.path.lexists(link):
-        os.symlink(TOP, link)
-    return path
+def build_large_host(workdir):
+    """Build the benchmark's large host (large_description) under ``workdir``/hosts; its directory."""
+    return simhost.build_host(simhost.large_description(), os.path.join(workdir, 'hosts'), source='large')
+
+
+def host_roots(host_dir):
+    """gather()'s root arguments for a simulated host's directory."""
+    return {'sysfs_root': os.path.join(host_dir, 'sys'), 'proc_root': os.path.join(host_dir, 'proc'),
+            'dev_root': os.path.join(host_dir, 'dev')}
+
+
+def tree_listing(top):
+    """Every entry below ``top`` with its link text or file size, depth first: what two runs must share."""
+    listing = []
+    with os.scandir(top) as scan:
+        entries = sorted(scan, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.is_symlink():
+            listing.append((entry.name, os.readlink(entry.path)))
+        elif entry.is_dir():
+            listing.append((entry.name, tree_listing(entry.path)))
+        else:
+            listing.append((entry.name, entry.stat().st_size))
+    return listing
+
+
+def as_on_sysfs():
+    """A context in which the readers of this tree open files as on the real /sys and /proc, one
+    open per file, no lstat first (trees since _mounts.py; the simulated host has no FIFO and no
+    device node). ``None`` for a tree that always does (the base: it had no lstat yet)."""
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.vfio.migration.plugins.module_utils import _sysfs
+    if not hasattr(_sysfs, 'plain_dirs'):
+        return None
+
+    @contextlib.contextmanager
+    def plain():
+        saved = _sysfs.plain_dirs
+        _sysfs.plain_dirs = lambda root, mounts=None, device=None: (lambda directory: True)
+        try:
+            yield
+        finally:
+            _sysfs.plain_dirs = saved
+    return plain
+
+
+def measure(gather, roots, repeat, inputs):
+    """``--measure``: gather() on the large host as built (a tree on disk: lstat before every open),
+    and as the real /sys and /proc are read (one open per file); one JSON line."""
+    gather(**roots)  # warm the page cache and the imports
+    times = {'vfio_facts gather(), large host': _trees.best_times(lambda: gather(**roots), repeat)[1]}
+    plain = as_on_sysfs()
+    with plain() if plain is not None else contextlib.nullcontext():
+        facts, times['vfio_facts gather(), large host read as /sys is'] = _trees.best_times(lambda: gather(**roots), repeat)
+    try:
+        from ansible_collections.vfio.migration.plugins.module_utils._output import dumps  # pylint: disable=import-outside-toplevel
+    except ImportError:  # the base had no UTF-8 and size check of the facts
+        dumps = None
+    if dumps is not None:
+        parts = [facts['warnings'], facts['devices'], facts['sriov'], facts['mdev_types'], facts['host']]
+        times['  of which the UTF-8 and size check (one JSON dump)'] = _trees.best_times(lambda: dumps(parts), repeat)[1]
+    _trees.emit(times, _trees.digest(inputs))
 
 
 def record_reads(gather, roots):
@@ -150,20 +215,22 @@ def main():
     parser.add_argument('--out', default=os.path.join(TOP, 'benchmarks', 'output'), help='where the host is built')
     parser.add_argument('--repeat', type=int, default=5, help='timed runs per measurement (best is reported)')
     parser.add_argument('--adhoc-repeat', type=int, default=3, help='timed end-to-end ansible runs')
+    parser.add_argument('--host', default=None, help='with --measure: a large host built already (its directory)')
+    _trees.add_options(parser)
     args = parser.parse_args()
 
     workdir = os.path.abspath(args.out)
     os.makedirs(workdir, exist_ok=True)
-    colls = collection_path(workdir)
-    sys.path.insert(0, colls)
+    colls = _trees.collections_dir(TREE)
     from ansible_collections.vfio.migration.plugins.module_utils._facts import gather  # pylint: disable=import-outside-toplevel
 
     start = time.perf_counter()
-    desc = simhost.large_description()
-    host_dir = simhost.build_host(desc, os.path.join(workdir, 'hosts'), source='large')
+    host_dir = args.host if args.measure and args.host else build_large_host(workdir)
     built = time.perf_counter() - start
-    roots = {'sysfs_root': os.path.join(host_dir, 'sys'), 'proc_root': os.path.join(host_dir, 'proc'),
-             'dev_root': os.path.join(host_dir, 'dev')}
+    roots = host_roots(host_dir)
+    if args.measure:
+        measure(gather, roots, args.repeat, tree_listing(host_dir))
+        return 0
 
     facts = gather(**roots)  # warm the page cache and the imports
     files, links = record_reads(gather, roots)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 
 from ansible_collections.vfio.migration.plugins.module_utils import (
-    _in_use, _kernel_config, _mdev, _nvidia, _output, _pci, _processes, _state_size)
+    _in_use, _kernel_config, _mdev, _mounts, _nvidia, _output, _pci, _processes, _state_size)
 from ansible_collections.vfio.migration.plugins.module_utils._migration_features import apply_overrides
 from ansible_collections.vfio.migration.plugins.module_utils._numbers import split_digits
 from ansible_collections.vfio.migration.plugins.module_utils._profile import PCI_ID_KEYS, fingerprint
@@ -157,8 +157,9 @@ def gather(sysfs_root='/sys', proc_root='/proc', dev_root='/dev', software_versi
 def _gather(roots, overrides, scan_processes, limits):
     sysfs_root, proc_root, dev_root, boot_root = roots
     software_versions, migration_features = overrides
-    sys_reader = Reader(sysfs_root, '/sys')
-    proc_reader = Reader(proc_root, '/proc')
+    mounts = _mounts.mount_table(proc_root)     # on the real /sys and /proc: one open per file, no lstat
+    sys_reader = Reader(sysfs_root, '/sys', mounts=mounts)
+    proc_reader = Reader(proc_root, '/proc', mounts=mounts)
     dev_reader = Reader(dev_root, '/dev')
     # the kernel's config is larger than any attribute; a missing /boot is no warning
     config_readers = (Reader(proc_root, '/proc', _kernel_config.MAX_CONFIG_BYTES),

@@ -19,21 +19,23 @@ import re
 
 __all__ = ['is_digits', 'parse_int', 'leading_int', 'parse_hex', 'split_digits']
 
-_DIGITS = re.compile(r'[0-9]+\Z')
-_INT = re.compile(r'-?[0-9]+\Z')
-_HEX = re.compile(r'[0-9a-fA-F]+\Z')
+# ``text.strip(chars)`` is empty exactly when every character of ``text`` is one of ``chars``: the
+# same test as a regular expression ``[chars]*\Z``, without the regular-expression machinery
+_DIGIT_CHARS = '0123456789'
+_HEX_CHARS = '0123456789abcdefABCDEF'
 _LEADING = re.compile(r'[0-9]+')
 _RUNS = re.compile(r'([0-9]+)')
 
 
 def is_digits(text):
     """True when ``text`` is one or more ASCII digits and nothing else."""
-    return _DIGITS.match(text) is not None
+    return bool(text) and not text.strip(_DIGIT_CHARS)
 
 
 def parse_int(text):
     """``text`` (``-1``, ``12``) as an int, or ``None`` unless it is an optional ``-`` and ASCII digits."""
-    if _INT.match(text) is None:
+    digits = text[1:] if text[:1] == '-' else text
+    if not digits or digits.strip(_DIGIT_CHARS):
         return None
     return int(text, 10)
 
@@ -47,7 +49,7 @@ def leading_int(text):
 def parse_hex(text):
     """Lower-case hex without ``0x`` (``0x10DE`` -> ``10de``), or ``None`` unless ASCII hex digits."""
     value = text[2:] if text[:2] in ('0x', '0X') else text
-    if _HEX.match(value) is None:
+    if not value or value.strip(_HEX_CHARS):
         return None
     return value.lower()
 

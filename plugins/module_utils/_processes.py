@@ -168,7 +168,7 @@ def scan(reader, dev_root, cmdlines=None):
         cmdline = reader.read_bytes(reader.root + '/' + pid + '/cmdline', vanish_ok=True)
         if cmdlines is not None:
             cmdlines[int(pid)] = cmdline
-        vm = vm_name(cmdline)
+        vm, machine = vm_name(cmdline), machine_type(cmdline)     # once per process, not per device it holds
         for key, holder in found[pid].items():
-            holders.setdefault(key, []).append({'holder': holder, 'machine_type': machine_type(cmdline), 'pid': int(pid), 'vm': vm})
+            holders.setdefault(key, []).append({'holder': holder, 'machine_type': machine, 'pid': int(pid), 'vm': vm})
     return holders

@@ -18,7 +18,8 @@ its root:
   symbolic link in place of an attribute file is refused) and ``O_NONBLOCK`` (a FIFO can
   never block the scan); a directory in their place fails the read; at most
   ``max_bytes`` are read.  Files and subdirectories are checked with ``lstat`` before
-  use: only regular files are opened, only real directories are entered;
+  use: only regular files are opened, only real directories are entered (on sysfs and
+  procfs, which hold no device nodes and no FIFOs, the file's ``open`` is the check);
 * every ``OSError`` and ``UnicodeDecodeError`` becomes one warning line naming the path
   as the target host sees it (``/sys/bus/pci/devices/0000:3b:00.2/vendor: ...``), and
   the scan goes on.  A missing *optional* file is normal and is no warning.
@@ -33,6 +34,7 @@ import errno
 import os
 import stat
 
+from ansible_collections.vfio.migration.plugins.module_utils._mounts import plain_dirs
 from ansible_collections.vfio.migration.plugins.module_utils._numbers import parse_hex, parse_int
 
 __all__ = ['Reader', 'MAX_BYTES', 'VANISHED', 'describe_error']
@@ -79,9 +81,11 @@ class Reader(object):
         trees give identical warnings.
     :param max_bytes: bound for :meth:`read`.
     :param quiet_missing_root: a root that does not exist is no warning (an optional tree).
+    :param mounts: the mount table (``_mounts.mount_table``): files in directories it proves
+        on sysfs or procfs are opened without an ``lstat`` first; ``None``: every file is checked.
     """
 
-    def __init__(self, root, label=None, max_bytes=MAX_BYTES, quiet_missing_root=False):
+    def __init__(self, root, label=None, max_bytes=MAX_BYTES, quiet_missing_root=False, mounts=None):
         root = os.path.abspath(root)
         self.label = (label if label is not None else root).rstrip('/')
         self.max_bytes = max_bytes
@@ -96,6 +100,8 @@ class Reader(object):
         self._prefix = self.root.rstrip('/') + '/'
         self._dirs = {self.root} if self.ok else set()
         self._misses = {}
+        # directories on sysfs or procfs (the real /sys, /proc): no device node, no FIFO in them
+        self._plain = plain_dirs(self.root, mounts if self.ok else None)
 
     # ------------------------------------------------------------------ paths
 
@@ -375,18 +381,23 @@ class Reader(object):
         """Up to ``max_bytes`` of the regular file ``path`` (not followed), or ``None``.
 
         ``path``'s directory is resolved first, and the file is checked with ``lstat`` before
-        it is opened: a device node or FIFO in place of an attribute is never opened.
+        it is opened: a device node or FIFO in place of an attribute is never opened. In a
+        directory on sysfs or procfs (``_mounts.py``), which hold neither, the ``open`` alone
+        does it: ``O_NOFOLLOW`` refuses a link, a directory fails the read, as with ``lstat``.
         """
-        if path.rpartition('/')[0] not in self._dirs:
+        parent = path.rpartition('/')[0]
+        if parent not in self._dirs:
             path = self._in_resolved(path)
             if path is None:
                 return None
+            parent = path.rpartition('/')[0]
         missing = VANISHED if vanish_ok else _MISSING
         try:
-            mode = os.lstat(path).st_mode
-            if not stat.S_ISREG(mode):
-                self.warn(path, _not_regular(mode))
-                return None
+            if not self._plain(parent):
+                mode = os.lstat(path).st_mode
+                if not stat.S_ISREG(mode):
+                    self.warn(path, _not_regular(mode))
+                    return None
             fd = os.open(path, _O_READ)
         except OSError as exc:
             self.failed(path, exc, quiet_missing, missing)

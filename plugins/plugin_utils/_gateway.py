@@ -106,10 +106,21 @@ _ELEMENTS = {'str': 'strings', 'path': 'paths', 'int': 'integers', 'float': 'num
              'list': 'lists', 'dict': 'dicts'}
 
 
+_SCALARS = frozenset((type(None), bool, int, float, str))
+
+
 def plain(value):
     """A copy of ``value`` made of plain dict, list, str, int, float, bool and None."""
-    if value is None or type(value) in (bool, int, float, str):
+    cls = type(value)
+    if cls in _SCALARS:
         return value
+    # the usual case, facts as parsed from JSON: exact dicts and lists, copied in one comprehension
+    # each, their plain scalars (most values) taken as they are, without a call per value
+    if cls is dict:
+        return {(k if type(k) in _SCALARS else plain(k)): (v if type(v) in _SCALARS else plain(v))
+                for k, v in value.items()}
+    if cls is list:
+        return [v if type(v) in _SCALARS else plain(v) for v in value]
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, str):
@@ -118,12 +129,13 @@ def plain(value):
         return int.__int__(value)
     if isinstance(value, float):
         return float.__float__(value)
-    if isinstance(value, Mapping):
-        return dict((plain(k), plain(v)) for k, v in value.items())
+    if isinstance(value, Mapping):      # ansible-core's own dict types too (tagged values of 2.19), as above
+        return {(k if type(k) in _SCALARS else plain(k)): (v if type(v) in _SCALARS else plain(v))
+                for k, v in value.items()}
     if isinstance(value, bytes):
         return value.decode('utf-8', 'surrogateescape')
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [plain(v) for v in value]
+        return [v if type(v) in _SCALARS else plain(v) for v in value]
     if hasattr(value, 'keys') and hasattr(value, '__getitem__'):      # HostVars and friends
         return dict((plain(k), plain(value[k])) for k in value.keys())
     return value

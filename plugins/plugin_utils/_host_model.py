@@ -98,11 +98,11 @@ def profile_key(record):
     get = record.get
     kind, pci, migration, attributes = get('kind'), get('pci'), get('migration'), get('attributes')
     selected = ()
-    if isinstance(attributes, dict):
-        selected = tuple((name, _freeze(attributes[name])) for name in PROFILE_ATTRIBUTES.get(kind, ())
+    if attributes and isinstance(attributes, dict) and kind in PROFILE_ATTRIBUTES:
+        selected = tuple((name, _freeze(attributes[name])) for name in PROFILE_ATTRIBUTES[kind]
                          if name in attributes)
     return (kind, get('device_api'), get('type'), get('driver'),
-            tuple(pci.get(k) for k in PCI_ID_KEYS) if isinstance(pci, dict) else None,
+            tuple(map(pci.get, PCI_ID_KEYS)) if isinstance(pci, dict) else None,
             get('software_version'), migration.get('capable') if isinstance(migration, dict) else None, selected)
 
 
@@ -130,6 +130,12 @@ class RecordKeyer(object):
             paths.update(read)
             self.opaque = self.opaque or whole
         self.extra = sorted(p for p in paths if p not in _COVERED)
+        # the extra paths by their first field, (field, ((index in extra, rest of the path), ...)):
+        # one lookup per field, and none below a field the record lacks (config_space, in_use: mostly)
+        groups = {}
+        for index, path in enumerate(self.extra):
+            groups.setdefault(path[0], []).append((index, path[1:]))
+        self._groups = tuple((first, tuple(items)) for first, items in sorted(groups.items()))
         self._serial = 0
         self._fingerprints = {}     # profile_key -> fingerprint
 
@@ -144,20 +150,25 @@ class RecordKeyer(object):
         if not self.extra:
             return fp
         values = None
-        for index, path in enumerate(self.extra):
-            value = record
-            for part in path:
-                if not isinstance(value, dict):
-                    value = None
-                    break
-                value = value.get(part)
-            if value is None:
+        get = record.get
+        for first, items in self._groups:
+            sub = get(first)
+            if sub is None:
                 continue
-            if not isinstance(value, (str, int, float, bool)):
-                value = _freeze(value)
-            if values is None:
-                values = [None] * len(self.extra)
-            values[index] = value
+            for index, rest in items:
+                value = sub
+                for part in rest:
+                    if not isinstance(value, dict):
+                        value = None
+                        break
+                    value = value.get(part)
+                if value is None:
+                    continue
+                if not isinstance(value, (str, int, float, bool)):
+                    value = _freeze(value)
+                if values is None:
+                    values = [None] * len(self.extra)
+                values[index] = value
         if values is None:
             return fp
         return (fp,) + tuple(values)

@@ -264,13 +264,13 @@ def _scalar_predicate(field):
                 return isinstance(v, str) and v in choices
         elif kind == 'version':
             def ok(v):
-                return (isinstance(v, str) and len(v) <= bound) or (_is_int(v))
+                return (isinstance(v, str) and len(v) <= bound) or _is_int(v) or (isinstance(v, float) and not math.isnan(v))
         else:
             def ok(v):
                 return isinstance(v, str) and len(v) <= bound
         return ok
     if kind in ('int', 'count'):
-        low = 0 if kind == 'count' else -MAX_INT
+        low = 0 if kind == 'count' else -MAX_INT + 1     # as _is_int: -MAX_INT < v < MAX_INT
         return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v < MAX_INT
     if kind == 'bool':
         return lambda v: isinstance(v, bool)
@@ -289,47 +289,77 @@ def _predicate(field):
     if not isinstance(field.sub, dict):
         value, nullable = _predicate(field.sub), field.sub.null
         return lambda v: isinstance(v, dict) and all(value(x) if x is not None else nullable for x in v.values())
-    table = [_entry(key, sub) for key, sub in field.sub.items()]
+    return _dict_predicate(field.sub)
+
+
+def _dict_predicate(spec):
+    """The fast check of a dict with the fields ``spec``: one loop per kind of field, the common
+    kinds (text, hex ids, choices, integers, booleans) inline, with no call per field."""
+    def keys(test):
+        return tuple(key for key, field in spec.items() if test(field))
+
+    def is_text(field):
+        return field.kind in ('str', 'text') and field.choices is None
+
+    # a required field that may be null (available_instances) must be there, even as null
+    present = keys(lambda f: f.required and f.null)
+    texts = keys(lambda f: is_text(f) and f.null)
+    required_texts = keys(lambda f: is_text(f) and not f.null)
+    hexes = keys(lambda f: f.kind == 'hex' and f.null)
+    choices = tuple((key, field.choices, field.null) for key, field in spec.items()
+                    if field.kind in ('str', 'text') and field.choices is not None)
+    ints = tuple((key, 0 if field.kind == 'count' else -MAX_INT + 1, field.null, _predicate(field))
+                 for key, field in spec.items() if field.kind in ('int', 'count'))
+    bools = keys(lambda f: f.kind == 'bool' and f.null)
+    done = set(texts + required_texts + hexes + bools) | set(e[0] for e in choices + ints)
+    others = tuple((key, _predicate(field), field.null) for key, field in spec.items() if key not in done)
 
     def ok(v):
         if not isinstance(v, dict):
             return False
+        for key in present:
+            if key not in v:
+                return False
         get = v.get
-        for key, code, arg, nullable in table:
+        for key in texts:
+            x = get(key)
+            if x is not None and (not isinstance(x, str) or len(x) > MAX_TEXT):
+                return False
+        for key in required_texts:
+            x = get(key)
+            if not isinstance(x, str) or len(x) > MAX_TEXT:
+                return False
+        for key in hexes:
+            x = get(key)
+            if x is not None and (not isinstance(x, str) or not 0 < len(x) <= 8 or not _HEX.issuperset(x)):
+                return False
+        for key, allowed, null_ok in choices:
             x = get(key)
             if x is None:
-                if nullable:
-                    continue
+                if not null_ok:
+                    return False
+            elif not isinstance(x, str) or x not in allowed:
                 return False
-            # the common kinds inline (no call per field): plain text, hex ids, choices
-            if code == _TEXT:
-                if not isinstance(x, str) or len(x) > arg:
+        for key, low, null_ok, check in ints:
+            x = get(key)
+            if x is None:
+                if not null_ok:
                     return False
-            elif code == _HEX_ID:
-                if not isinstance(x, str) or not 0 < len(x) <= 8 or not _HEX.issuperset(x):
+            elif not (low <= x < MAX_INT if x.__class__ is int else check(x)):
+                return False
+        for key in bools:
+            x = get(key)
+            if x is not None and x is not True and x is not False:
+                return False
+        for key, check, null_ok in others:
+            x = get(key)
+            if x is None:
+                if not null_ok:
                     return False
-            elif code == _CHOICE:
-                if not isinstance(x, str) or x not in arg:
-                    return False
-            elif not arg(x):
+            elif not check(x):
                 return False
         return True
     return ok
-
-
-_TEXT, _HEX_ID, _CHOICE, _OTHER = range(4)
-
-
-def _entry(key, field):
-    """``(key, code, argument, nullable)`` of one field of a dict for the fast check."""
-    nullable = field.null and not field.required
-    if field.kind in ('str', 'text') and field.choices is None:
-        return key, _TEXT, MAX_TEXT, nullable
-    if field.kind == 'hex':
-        return key, _HEX_ID, None, nullable
-    if field.kind in ('str', 'text') and field.choices is not None:
-        return key, _CHOICE, field.choices, nullable
-    return key, _OTHER, _predicate(field), nullable
 
 
 _VALID = _predicate(F('dict', sub=SCHEMA))

@@ -6,8 +6,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from ansible.errors import AnsibleFilterError
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.vfio.migration.plugins.plugin_utils import _gateway as gateway
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import (
@@ -146,3 +149,31 @@ def test_plain_turns_string_subclasses_into_exact_str():
     key = list(value)[0]
     assert type(key) is str and type(value[key][0]) is str      # pylint: disable=unidiomatic-typecheck
     assert value == {'k': ['nvidia-230', True, 3, 1.5, None]}
+
+
+class _Text(str):
+    """A str subclass (what ansible-core's unsafe text is)."""
+
+
+_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
+                    st.text(max_size=5).map(_Text))
+_VALUES = st.recursive(_LEAVES, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.tuples(inner, inner),
+    st.dictionaries(st.one_of(st.text(max_size=3), st.text(max_size=3).map(_Text)), inner, max_size=4)), max_leaves=20)
+
+
+def _exact(value):
+    """True when ``value`` is made of exact dict, list, str, int, float, bool and None only."""
+    if isinstance(value, dict):
+        return type(value) is dict and all(_exact(k) and _exact(v) for k, v in value.items())  # pylint: disable=unidiomatic-typecheck
+    if isinstance(value, list):
+        return type(value) is list and all(_exact(v) for v in value)  # pylint: disable=unidiomatic-typecheck
+    return value is None or type(value) in (bool, int, float, str)
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(_VALUES)
+def test_plain_is_an_equal_copy_of_exact_types(value):
+    copied = gateway.plain(value)
+    assert _exact(copied)
+    assert copied == json.loads(json.dumps(value))

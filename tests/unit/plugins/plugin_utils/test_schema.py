@@ -10,10 +10,14 @@ import copy
 
 import pytest
 from ansible.errors import AnsibleFilterError
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.vfio.migration.tests.unit.helpers.hosts import T4, dev, host, offer, pf
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import FactsError
+from ansible_collections.vfio.migration.plugins.plugin_utils import _schema
 from ansible_collections.vfio.migration.plugins.plugin_utils._schema import validate_facts
+from ansible_collections.vfio.migration.tests.unit.plugins.plugin_utils.test_properties_filters import (
+    FLEET, PATHS, SETTINGS, VALUES, _mutate)
 
 
 def good():
@@ -136,3 +140,40 @@ def test_schema_covers_every_field_of_the_module_return_documentation():
             elif contains and field.sub is not None and field.sub.kind == 'dict':
                 compare(contains, field.sub.sub, path + key + '[].')
     compare(facts, _schema.SCHEMA, '')
+
+
+# The fast check (one predicate per field, text / hex / integer / boolean fields inline) must
+# never accept facts the full walk refuses, and accepts what it finds nothing wrong with: the
+# same damaged facts as the filters' property tests, with values at the bounds of each kind.
+class _Text(str):
+    """A str subclass (what ansible-core's unsafe text is): read like a str."""
+
+
+_BOUNDS = [_Text('10de'), _Text('x' * 5000), 'ABCD', '10DE', '123456789', '12345678', '0x10', ' 10d', 'abcdefgh',
+           2 ** 63, 2 ** 63 - 1, -2 ** 63, -2 ** 63 + 1, 'x' * 4096, 'x' * 4097, '1' * 128, '1' * 129, 7.5, True, 1]
+
+
+def _agrees(fleet, mutations):
+    for path, index in mutations:
+        try:
+            _mutate(fleet, path, (VALUES + _BOUNDS)[index])
+        except (KeyError, IndexError, TypeError):   # the path went with an earlier mutation
+            continue
+    for name in ('a', 'b'):
+        facts = fleet[name]
+        # as validate_facts combines them
+        fast = _schema._VALID(facts) and facts['schema_version'] == _schema.SCHEMA_VERSION  # pylint: disable=protected-access
+        assert fast == (not _schema.facts_problems(facts)), (name, mutations)
+
+
+def test_fast_check_agrees_with_the_full_walk_on_every_single_damage():
+    for path in PATHS:
+        for index in range(len(VALUES) + len(_BOUNDS)):
+            _agrees(copy.deepcopy(FLEET), [(path, index)])
+
+
+@settings(max_examples=400, **SETTINGS)
+@given(st.lists(st.tuples(st.sampled_from(PATHS), st.sampled_from(range(len(VALUES) + len(_BOUNDS)))),
+                min_size=2, max_size=4))
+def test_fast_check_agrees_with_the_full_walk(mutations):
+    _agrees(copy.deepcopy(FLEET), mutations)
