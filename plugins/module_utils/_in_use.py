@@ -15,7 +15,7 @@ modules ask :class:`DeviceHolders` before they change a device.
 from __future__ import annotations
 
 from ansible_collections.vfio.migration.plugins.module_utils import _processes
-from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import device_options
+from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import assigned_devices
 
 __all__ = ['pick', 'holder', 'mark', 'DeviceHolders', 'describe']
 
@@ -43,11 +43,16 @@ def mark(devices, holders, vfio_dev, cmdlines):
     """
     if not holders:
         return
+    assigned = {}    # pid -> assigned_devices() of its command line, parsed once
     for device in devices:
         found = holder(holders, device['iommu_group'], vfio_dev.get(device['_real']))
         if found:
+            pid = found['pid']
+            if pid not in assigned:
+                assigned[pid] = assigned_devices(cmdlines.get(pid))
+            options = assigned[pid].get(device['id'])
             # one holder entry may hold a whole group: the options are the device's own
-            in_use = dict(found, qemu_options=device_options(cmdlines.get(found['pid']), device['id']))
+            in_use = dict(found, qemu_options=None if options is None else dict(options))
             device['in_use'] = dict(sorted(in_use.items()))
 
 

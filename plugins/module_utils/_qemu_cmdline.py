@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 
-__all__ = ['machine_type', 'option_values', 'device_options', 'MIGRATION_OPTIONS']
+__all__ = ['machine_type', 'option_values', 'assigned_devices', 'device_options', 'MIGRATION_OPTIONS']
 
 _MACHINE_FLAGS = ('-machine', '--machine', '-M')
 #: vfio-pci properties that change whether and how a device migrates (``hw/vfio/pci.c``).
@@ -122,17 +122,17 @@ def _device_props(value):
     return driver, props
 
 
-def _names(device_id, props):
-    """Whether ``-device`` properties ``props`` assign the device ``device_id`` (a PCI address or mdev uuid)."""
+def _ids(props):
+    """The device ids a ``-device``'s properties name: ``host=`` as a full PCI address, ``sysfsdev=``'s last part."""
+    ids = []
     host = props.get('host')
     if host:
         host = host.lower()
-        if host.count(':') == 1:
-            host = '0000:' + host
-        if host == device_id:
-            return True
+        ids.append('0000:' + host if host.count(':') == 1 else host)
     sysfsdev = props.get('sysfsdev')
-    return bool(sysfsdev) and sysfsdev.rstrip('/').rpartition('/')[2].lower() == device_id
+    if sysfsdev:
+        ids.append(sysfsdev.rstrip('/').rpartition('/')[2].lower())
+    return ids
 
 
 def _global_defaults(args):
@@ -152,22 +152,39 @@ def _global_defaults(args):
     return found
 
 
-def device_options(cmdline, device_id):
-    """The :data:`MIGRATION_OPTIONS` QEMU was given for the assigned device ``device_id``, or ``None``.
+def assigned_devices(cmdline):
+    """``{device id: {option: value}}`` of every device the command line assigns through VFIO.
 
     :param cmdline: a NUL-separated command line (``bytes`` or ``str``).
-    :param device_id: the device's PCI address (``0000:3b:00.2``) or mdev uuid, lower case.
-    :returns: ``{option: value}`` (``{}`` when the device's ``-device`` sets none of them), or
-        ``None`` when no ``-device`` of the command line assigns the device (not a QEMU, or
-        the device was hot-plugged).
+    :returns: for each PCI address (``0000:3b:00.2``) or mdev uuid a ``-device`` names (``host=``,
+        ``sysfsdev=``), the :data:`MIGRATION_OPTIONS` it is given (``{}``: QEMU's defaults),
+        ``-global vfio-pci.<option>=`` defaults included; the first ``-device`` of an id counts.
     """
-    if not cmdline or not device_id:
-        return None
+    found = {}
+    if not cmdline:
+        return found
     args = _args(cmdline)
+    defaults = None
     for value in _flag_values(args, ('-device', '--device')):
         driver, props = _device_props(value)
-        if driver in VFIO_DRIVERS and _names(device_id, props):
-            options = dict((k, v) for k, v in _global_defaults(args).items() if driver in VFIO_DRIVERS[:2])
-            options.update((k, v) for k, v in props.items() if k in MIGRATION_OPTIONS)
-            return dict((k, v[:_MAX_VALUE]) for k, v in sorted(options.items()))
-    return None
+        if driver not in VFIO_DRIVERS:
+            continue
+        ids = [i for i in _ids(props) if i not in found]
+        if not ids:
+            continue
+        if defaults is None:
+            defaults = _global_defaults(args)
+        options = dict(defaults) if driver in VFIO_DRIVERS[:2] else {}
+        options.update((k, v) for k, v in props.items() if k in MIGRATION_OPTIONS)
+        options = dict((k, v[:_MAX_VALUE]) for k, v in sorted(options.items()))
+        for ident in ids:
+            found[ident] = options
+    return found
+
+
+def device_options(cmdline, device_id):
+    """The :data:`MIGRATION_OPTIONS` QEMU was given for the assigned device ``device_id``
+    (``{}`` for QEMU's defaults), or ``None`` when no ``-device`` of the command line assigns it
+    (not a QEMU, or the device was hot-plugged). See :func:`assigned_devices`."""
+    options = assigned_devices(cmdline).get(device_id) if device_id else None
+    return None if options is None else dict(options)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import device_options, machine_type, option_values
+from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import (
+    assigned_devices, device_options, machine_type, option_values)
 
 
 @pytest.mark.parametrize('argv, expected', [
@@ -81,3 +82,20 @@ def test_device_options_are_bounded():
     cmdline = 'qemu\0-device\0vfio-pci,host=0000:3b:00.2,iommufd=%s\0' % ('x' * 5000)
     assert device_options(cmdline, '0000:3b:00.2') == {'iommufd': 'x' * 64}
     assert device_options(None, '0000:3b:00.2') is None
+
+
+def test_assigned_devices_maps_every_vfio_device_once():
+    argv = ['qemu', '-global', 'vfio-pci.enable-migration=on',
+            '-device', 'vfio-pci,host=0000:3b:00.2,x-device-dirty-page-tracking=off',
+            '-device', '{"driver":"vfio-pci","sysfsdev":"/sys/bus/mdev/devices/%s"}' % MDEV,
+            '-device', 'vfio-ap,sysfsdev=/sys/devices/vfio_ap/matrix/%s' % MDEV.replace('1001', '2002'),
+            '-device', 'virtio-net-pci,host=0000:00:03.0',
+            # a second -device of the same function does not replace the first
+            '-device', 'vfio-pci,host=3b:00.2']
+    cmdline = b''.join(a.encode() + b'\0' for a in argv)
+    assert assigned_devices(cmdline) == {
+        '0000:3b:00.2': {'enable-migration': 'on', 'x-device-dirty-page-tracking': 'off'},
+        MDEV: {'enable-migration': 'on'},
+        MDEV.replace('1001', '2002'): {},   # -global vfio-pci. does not reach vfio-ap
+    }
+    assert assigned_devices(b'') == {} and assigned_devices(None) == {}
