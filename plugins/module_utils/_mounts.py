@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 
 __all__ = ['PLAIN_FILESYSTEMS', 'MOUNTINFO', 'mount_table', 'parse_mountinfo', 'plain_dirs']
 
@@ -79,6 +80,14 @@ def mount_table(proc_root):
     return parse_mountinfo(os.fsdecode(b''.join(chunks)))
 
 
+def _is_dir(path):
+    """True when ``path`` (a mount point) is a directory; what cannot be told counts as a file."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _below(path, point):
     """True when ``path`` is the mount point ``point`` or below it."""
     return path == point or path.startswith(point.rstrip('/') + '/')
@@ -90,7 +99,8 @@ def plain_dirs(root, mounts=None, device=None):
 
     The root counts only when its own device number (``stat``) is that of a sysfs or procfs
     mount at or above it, so a mount that hides another cannot mislead; a directory at or
-    below any other mount point below the root that is not sysfs or procfs never counts.
+    below any other mount point below the root that is not sysfs or procfs never counts, nor
+    does one with a file mounted over one of its entries (the mount point is not a directory).
 
     :param root: the resolved (symlink-free) root directory of a reader.
     :param mounts: :func:`mount_table` output; ``None``: nothing is plain.
@@ -114,10 +124,15 @@ def plain_dirs(root, mounts=None, device=None):
                    if point.rstrip('/') != root.rstrip('/') and _below(point, root) and fstype not in PLAIN_FILESYSTEMS)
     known = {}
 
+    # a file bind-mounted over an entry (as containers mount /dev/null over /proc/kcore) may be
+    # a device node: the directory holding it is not plain
+    holders = frozenset(point.rpartition('/')[0] for point in others if not _is_dir(point))
+
     def plain(directory):
         found = known.get(directory)
         if found is None:
-            found = known[directory] = not any(_below(directory, point) for point in others)
+            found = known[directory] = directory not in holders and not any(_below(directory, point)
+                                                                             for point in others)
         return found
     return plain
 

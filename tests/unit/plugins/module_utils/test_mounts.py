@@ -38,6 +38,13 @@ def test_a_line_not_understood_gives_no_table(text):
     assert parse_mountinfo(MOUNTINFO + '\n' + text) is None
 
 
+@pytest.fixture
+def dir_mounts(monkeypatch):
+    """The mount points of MOUNTS are directories, whatever this machine has there."""
+    monkeypatch.setattr(_mounts, '_is_dir', lambda path: True)
+
+
+@pytest.mark.usefixtures('dir_mounts')
 def test_sysfs_root_is_plain_except_below_other_filesystems():
     plain = plain_dirs('/sys', MOUNTS, '0:22')
     assert plain('/sys') and plain('/sys/bus/pci/devices/0000:3b:00.0')
@@ -46,6 +53,25 @@ def test_sysfs_root_is_plain_except_below_other_filesystems():
     assert not plain('/sys/kernel/debug/x')
 
 
+def test_a_directory_with_a_file_mounted_over_an_entry_is_not_plain(tmp_path):
+    """Containers bind-mount /dev/null (a device node) over /proc/kcore; a root user could do the
+    same over a sysfs attribute: the directory holding such an entry gets its lstat back. A
+    directory mounted in a directory (/sys/fs/cgroup) leaves the directory above plain."""
+    root = str(tmp_path / 'sys')
+    device = tmp_path / 'sys' / 'devices' / '0000:3b:00.0'
+    os.makedirs(str(device / 'power'))
+    (device / 'vendor').write_text('0x10de\n')
+    mounts = [(root, '0:22', 'sysfs'),
+              (str(device / 'vendor'), '0:5', 'devtmpfs'),       # a file mount point
+              (str(device / 'power'), '0:28', 'tmpfs')]          # a directory mount point
+    plain = plain_dirs(root, mounts, '0:22')
+    assert not plain(str(device)) and not plain(str(device / 'power'))
+    assert plain(root) and plain(str(tmp_path / 'sys' / 'devices'))
+    # a mount point that cannot be looked at counts as a file
+    assert not plain_dirs(root, mounts + [(root + '/gone/x', '0:5', 'tmpfs')], '0:22')(root + '/gone')
+
+
+@pytest.mark.usefixtures('dir_mounts')
 def test_procfs_root_is_plain_except_below_other_filesystems():
     plain = plain_dirs('/proc', MOUNTS, '0:21')
     assert plain('/proc/123') and plain('/proc/sys/fs')
