@@ -131,8 +131,8 @@ def plain_dirs(root, mounts=None, device=None):
     def plain(directory):
         found = known.get(directory)
         if found is None:
-            found = known[directory] = directory not in holders and not any(_below(directory, point)
-                                                                             for point in others)
+            found = directory not in holders and not any(_below(directory, point) for point in others)
+            known[directory] = found
         return found
     return plain
 
