@@ -61,7 +61,7 @@ def _profiles(count, seed):
             rng.choice(KERNELS),
             rng.randint(0, 3),                      # VMs with a vGPU
             rng.randint(0, 2),                      # of which with a NIC VF too
-            rng.choice([0, 4, 8]),                  # spare VFs on the NIC PF
+            rng.choice([0, 4, 8]),                  # spare VFs of the NIC (see host_facts)
         )
         if template in seen:
             continue
@@ -110,8 +110,13 @@ def host_facts(template, index):
         }
         entry['fingerprint'] = fingerprint(entry)
         mdev_types.append(entry)
+    # a PF whose VFs a VM holds cannot add more (the count changes only through 0): the spare VFs
+    # of a host with NIC VMs are on the second port, with SR-IOV off
     sriov.append({'pf': '0000:5e:00.0', 'pci': _pci(CX6_PF), 'driver': 'mlx5_core', 'numa_node': 0,
-                  'totalvfs': nic_vms + spare_vfs, 'numvfs': nic_vms, 'vf_device': '101e'})
+                  'totalvfs': nic_vms or spare_vfs, 'numvfs': nic_vms, 'vf_device': '101e'})
+    if nic_vms and spare_vfs:
+        sriov.append({'pf': '0000:5e:00.1', 'pci': _pci(CX6_PF), 'driver': 'mlx5_core', 'numa_node': 0,
+                      'totalvfs': spare_vfs, 'numvfs': 0, 'vf_device': '101e'})
     return {
         'schema_version': 1,
         'host': {'kernel_release': kernel, 'iommu': {'enabled': True, 'groups': 64},
