@@ -45,7 +45,7 @@ help:
 	@echo "make test         everything: matrix, lint, changelog lint, build, browser (+ test-kernel if VFIO_TEST_KERNEL=1; =auto: if module or lane changed since its stamp)"
 	@echo "make matrix       integration on ansible-core $(filter-out $(NEWEST),$(CORE_VERSIONS)); units, sanity, integration on $(NEWEST)"
 	@echo "make sanity | units | integration [CORE=2.16] | lint | changelog-lint | build | ee | sim | bench | test-kernel | clean"
-	@echo "make bench [BASE=31a20f0]  every benchmark, then before/after: BASE's tree and this one timed in the same run"
+	@echo "make bench [BASE=4388032]  every benchmark, then before/after: BASE's tree and this one timed in the same run"
 	@echo "make bench-compare [BASE=...]  only the before/after table"
 
 # ---------------------------------------------------------------- virtualenvs
@@ -172,12 +172,12 @@ test: prepare
 # beside it, not on PATH); each prints ratios to a baseline measured in the same run. A benchmark
 # that fails or misses its target does not stop the others; `make bench` fails at the end. On demand.
 # Then before/after (benchmarks/compare.py): the main measurements of the benchmarks on the tree of
-# commit BASE and on this tree, alternating in one run, as a table. BASE defaults to 31a20f0, the
-# last commit before the hardening of issue #10 (which asks that performance does not regress
+# commit BASE and on this tree, alternating in one run, as a table. BASE defaults to 4388032, main
+# just before the hardening of issue #10 was merged (which asks that performance does not regress
 # against it); its tree is extracted into benchmarks/output/base/. Skipped with a message when
 # BASE is not in the history (shallow clone).
 BENCHMARKS := $(sort $(wildcard benchmarks/bench_*.py))
-BASE ?= 31a20f0
+BASE ?= 4388032
 bench: $(VENVS)/core-$(NEWEST)/.stamp
 	@failed=; for b in $(BENCHMARKS); do echo "== $$b"; \
 	  $(call bin,core-$(NEWEST))/python $$b || failed="$$failed $$b"; echo; done; \
