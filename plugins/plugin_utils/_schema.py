@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections import namedtuple
 from collections.abc import Mapping
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import FactsError
@@ -292,73 +293,84 @@ def _predicate(field):
     return _dict_predicate(field.sub)
 
 
-def _dict_predicate(spec):
-    """The fast check of a dict with the fields ``spec``: one loop per kind of field, the common
-    kinds (text, hex ids, choices, integers, booleans) inline, with no call per field."""
+_Groups = namedtuple('_Groups', 'present texts required_texts hexes ints bools others')
+
+
+def _groups(spec):
+    """The fields of ``spec`` by how the fast check tests them (see :func:`_dict_predicate`)."""
     def keys(test):
         return tuple(key for key, field in spec.items() if test(field))
 
     def is_text(field):
         return field.kind in ('str', 'text') and field.choices is None
 
-    # a required field that may be null (available_instances) must be there, even as null
-    present = keys(lambda f: f.required and f.null)
-    texts = keys(lambda f: is_text(f) and f.null)
-    required_texts = keys(lambda f: is_text(f) and not f.null)
-    hexes = keys(lambda f: f.kind == 'hex' and f.null)
-    choices = tuple((key, field.choices, field.null) for key, field in spec.items()
-                    if field.kind in ('str', 'text') and field.choices is not None)
     ints = tuple((key, 0 if field.kind == 'count' else -MAX_INT + 1, field.null, _predicate(field))
                  for key, field in spec.items() if field.kind in ('int', 'count'))
-    bools = keys(lambda f: f.kind == 'bool' and f.null)
-    done = set(texts + required_texts + hexes + bools) | set(e[0] for e in choices + ints)
-    others = tuple((key, _predicate(field), field.null) for key, field in spec.items() if key not in done)
+    groups = _Groups(
+        # a required field that may be null (available_instances) must be there, even as null
+        present=keys(lambda f: f.required and f.null),
+        texts=keys(lambda f: is_text(f) and f.null), required_texts=keys(lambda f: is_text(f) and not f.null),
+        hexes=keys(lambda f: f.kind == 'hex' and f.null), ints=ints,
+        bools=keys(lambda f: f.kind == 'bool' and f.null), others=())
+    done = set(groups.texts + groups.required_texts + groups.hexes + groups.bools) | set(e[0] for e in ints)
+    return groups._replace(others=tuple((key, _predicate(field), field.null) for key, field in spec.items()
+                                        if key not in done))
+
+
+def _strings_ok(v, g):
+    """The text and hex id fields of the dict ``v`` (groups ``g``), inline."""
+    get = v.get
+    for key in g.texts:
+        x = get(key)
+        if x is not None and (not isinstance(x, str) or len(x) > MAX_TEXT):
+            return False
+    for key in g.required_texts:
+        x = get(key)
+        if not isinstance(x, str) or len(x) > MAX_TEXT:
+            return False
+    for key in g.hexes:
+        x = get(key)
+        if x is not None and (not isinstance(x, str) or not 0 < len(x) <= 8 or not _HEX.issuperset(x)):
+            return False
+    return True
+
+
+def _others_ok(v, g):
+    """The integer, boolean and remaining fields (choices among them) of the dict ``v`` (groups ``g``)."""
+    get = v.get
+    for key, low, null_ok, check in g.ints:
+        x = get(key)
+        if x is None:
+            if not null_ok:
+                return False
+        elif not (low <= x < MAX_INT if x.__class__ is int else check(x)):
+            return False
+    for key in g.bools:
+        x = get(key)
+        if x is not None and x is not True and x is not False:
+            return False
+    for key, check, null_ok in g.others:
+        x = get(key)
+        if x is None:
+            if not null_ok:
+                return False
+        elif not check(x):
+            return False
+    return True
+
+
+def _dict_predicate(spec):
+    """The fast check of a dict with the fields ``spec``: one loop per kind of field, the common
+    kinds (text, hex ids, integers, booleans) inline, with no call per field."""
+    groups = _groups(spec)
 
     def ok(v):
         if not isinstance(v, dict):
             return False
-        for key in present:
+        for key in groups.present:
             if key not in v:
                 return False
-        get = v.get
-        for key in texts:
-            x = get(key)
-            if x is not None and (not isinstance(x, str) or len(x) > MAX_TEXT):
-                return False
-        for key in required_texts:
-            x = get(key)
-            if not isinstance(x, str) or len(x) > MAX_TEXT:
-                return False
-        for key in hexes:
-            x = get(key)
-            if x is not None and (not isinstance(x, str) or not 0 < len(x) <= 8 or not _HEX.issuperset(x)):
-                return False
-        for key, allowed, null_ok in choices:
-            x = get(key)
-            if x is None:
-                if not null_ok:
-                    return False
-            elif not isinstance(x, str) or x not in allowed:
-                return False
-        for key, low, null_ok, check in ints:
-            x = get(key)
-            if x is None:
-                if not null_ok:
-                    return False
-            elif not (low <= x < MAX_INT if x.__class__ is int else check(x)):
-                return False
-        for key in bools:
-            x = get(key)
-            if x is not None and x is not True and x is not False:
-                return False
-        for key, check, null_ok in others:
-            x = get(key)
-            if x is None:
-                if not null_ok:
-                    return False
-            elif not check(x):
-                return False
-        return True
+        return _strings_ok(v, groups) and _others_ok(v, groups)
     return ok
 
 
