@@ -161,9 +161,7 @@ def _gather(roots, overrides, scan_processes, limits):
     sys_reader = Reader(sysfs_root, '/sys', mounts=mounts)
     proc_reader = Reader(proc_root, '/proc', mounts=mounts)
     dev_reader = Reader(dev_root, '/dev')
-    # the kernel's config is larger than any attribute; a missing /boot is no warning
-    config_readers = (Reader(proc_root, '/proc', _kernel_config.MAX_CONFIG_BYTES),
-                      Reader(boot_root, '/boot', _kernel_config.MAX_CONFIG_BYTES, quiet_missing_root=True))
+    boot_reader = Reader(boot_root, '/boot', quiet_missing_root=True)     # a missing /boot is no warning
 
     kernel_release = proc_reader.read(proc_reader.path('sys', 'kernel', 'osrelease'), quiet_missing=False) \
         if proc_reader.ok else None
@@ -190,13 +188,13 @@ def _gather(roots, overrides, scan_processes, limits):
 
     _in_use.mark(devices, holders, vfio_dev, cmdlines)
 
-    kernel_config = _kernel_config.read(config_readers[0], config_readers[1], kernel_release)
+    kernel_config = _kernel_config.read(proc_reader, boot_reader, kernel_release)
     apply_overrides(devices + types, migration_features)
     _kernel_config.annotate(devices + types, kernel_config, kernel_release)
     _state_size.annotate(devices + types)
     for device in devices:
         del device['_real']
-    readers = (sys_reader, proc_reader, dev_reader) + config_readers
+    readers = (sys_reader, proc_reader, dev_reader, boot_reader)
     host = {
         'iommu': _iommu(sys_reader, groups) if sys_reader.ok else {'enabled': False, 'groups': 0},
         'kernel_config': kernel_config,

@@ -80,13 +80,13 @@ def read(proc_reader, boot_reader, kernel_release):
     """``{'source': path, 'options': {...}}`` of the running kernel, or ``None`` when neither
     file is there (no warning: many hosts have neither) or readable (a warning).
 
-    :param proc_reader: a :class:`_sysfs.Reader` on ``proc_root`` whose ``max_bytes`` fits a compressed config.
-    :param boot_reader: the same on ``boot_root``.
+    :param proc_reader: the :class:`_sysfs.Reader` on ``proc_root``.
+    :param boot_reader: a reader on ``boot_root``.
     :param kernel_release: names the file in ``boot_root``; ``None`` skips it.
     """
     if proc_reader.ok:
         path = proc_reader.path('config.gz')
-        data = proc_reader.read_bytes(path)
+        data = proc_reader.read_bytes(path, limit=MAX_CONFIG_BYTES)
         if data is not None:
             data = _gunzip(proc_reader, path, data)
             if data is not None:
@@ -96,7 +96,7 @@ def read(proc_reader, boot_reader, kernel_release):
             boot_reader.warn(boot_reader.root, 'kernel release %r names no file here, not read' % kernel_release)
             return None
         path = boot_reader.path('config-' + kernel_release)
-        data = boot_reader.read_bytes(path)
+        data = boot_reader.read_bytes(path, limit=MAX_CONFIG_BYTES)
         if data is not None:
             return {'options': _parse(data), 'source': boot_reader.show(path)}
     return None

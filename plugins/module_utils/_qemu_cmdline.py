@@ -17,7 +17,7 @@ from ``pc-q35-9.1`` on (``hw/core/machine.c`` ``hw_compat_9_0`` turns it off for
 types), vfio-pci's ``skip-vsc-check`` lets a vendor-specific capability's content differ
 between source and destination (``hw/vfio/pci.c``).
 
-:func:`device_options` finds the ``-device`` of one assigned device (``vfio-pci,host=...``,
+:func:`assigned_devices` finds the ``-device`` of every assigned device (``vfio-pci,host=...``,
 ``sysfsdev=...``, or libvirt's JSON form) and keeps the options that decide how QEMU
 migrates it (:data:`MIGRATION_OPTIONS`, ``hw/vfio/pci.c``), ``-global vfio-pci.<option>=``
 defaults included.
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 
-__all__ = ['machine_type', 'option_values', 'assigned_devices', 'device_options', 'MIGRATION_OPTIONS']
+__all__ = ['machine_type', 'option_values', 'assigned_devices', 'MIGRATION_OPTIONS']
 
 _MACHINE_FLAGS = ('-machine', '--machine', '-M')
 #: vfio-pci properties that change whether and how a device migrates (``hw/vfio/pci.c``).
@@ -180,11 +180,3 @@ def assigned_devices(cmdline):
         for ident in ids:
             found[ident] = options
     return found
-
-
-def device_options(cmdline, device_id):
-    """The :data:`MIGRATION_OPTIONS` QEMU was given for the assigned device ``device_id``
-    (``{}`` for QEMU's defaults), or ``None`` when no ``-device`` of the command line assigns it
-    (not a QEMU, or the device was hot-plugged). See :func:`assigned_devices`."""
-    options = assigned_devices(cmdline).get(device_id) if device_id else None
-    return None if options is None else dict(options)

@@ -377,7 +377,7 @@ class Reader(object):
         else:
             self.failed(path, exc, quiet_missing)
 
-    def _read_file(self, path, quiet_missing, vanish_ok=False):
+    def _read_file(self, path, quiet_missing, vanish_ok=False, limit=None):
         """Up to ``max_bytes`` of the regular file ``path`` (not followed), or ``None``.
 
         ``path``'s directory is resolved first, and the file is checked with ``lstat`` before
@@ -403,24 +403,25 @@ class Reader(object):
             self.failed(path, exc, quiet_missing, missing)
             return None
         try:
-            data = os.read(fd, self.max_bytes + 1)
+            limit = limit or self.max_bytes
+            data = os.read(fd, limit + 1)
         except OSError as exc:
             self.failed(path, exc, missing=VANISHED if vanish_ok else ())
             return None
         finally:
             os.close(fd)
-        if len(data) > self.max_bytes:
-            self.warn(path, 'larger than %d bytes, not read' % self.max_bytes)
+        if len(data) > limit:
+            self.warn(path, 'larger than %d bytes, not read' % limit)
             return None
         return data
 
-    def read_bytes(self, path, quiet_missing=True, vanish_ok=False):
-        """Bytes of the regular file ``path`` (at most ``max_bytes``), or ``None``.
+    def read_bytes(self, path, quiet_missing=True, vanish_ok=False, limit=None):
+        """Bytes of the regular file ``path`` (at most ``limit``, by default ``max_bytes``), or ``None``.
 
         ``path`` must lie in a resolved directory; the file itself is not followed.
         With ``vanish_ok`` an ``ESRCH`` (a process gone mid-read) is silent too.
         """
-        return self._read_file(path, quiet_missing, vanish_ok)
+        return self._read_file(path, quiet_missing, vanish_ok, limit)
 
     def read(self, path, quiet_missing=True):
         """Text of the regular file ``path`` stripped of surrounding white space, or ``None``.

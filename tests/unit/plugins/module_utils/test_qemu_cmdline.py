@@ -2,14 +2,14 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""machine_type() and device_options(): what a VM's QEMU command line says."""
+"""machine_type() and assigned_devices(): what a VM's QEMU command line says."""
 
 from __future__ import annotations
 
 import pytest
 
 from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import (
-    assigned_devices, device_options, machine_type, option_values)
+    assigned_devices, machine_type, option_values)
 
 
 @pytest.mark.parametrize('argv, expected', [
@@ -73,15 +73,14 @@ MDEV = '83b8f4f2-509f-382f-3c1e-e6bfe0fa1001'
     (['qemu', '-device'], '0000:3b:00.2', None),
     (['bash'], '0000:3b:00.2', None),
 ])
-def test_device_options(argv, device, expected):
+def test_options_of_one_device(argv, device, expected):
     cmdline = b''.join(a.encode() + b'\0' for a in argv)
-    assert device_options(cmdline, device) == expected
+    assert assigned_devices(cmdline).get(device) == expected
 
 
 def test_device_options_are_bounded():
     cmdline = 'qemu\0-device\0vfio-pci,host=0000:3b:00.2,iommufd=%s\0' % ('x' * 5000)
-    assert device_options(cmdline, '0000:3b:00.2') == {'iommufd': 'x' * 64}
-    assert device_options(None, '0000:3b:00.2') is None
+    assert assigned_devices(cmdline)['0000:3b:00.2'] == {'iommufd': 'x' * 64}
 
 
 def test_assigned_devices_maps_every_vfio_device_once():
