@@ -162,13 +162,14 @@ def _mtty(kernel_release):
 def capability(kind, driver, pci=None, is_vf=False, kernel_release=None):
     """Migration verdict for one device or type, with the protocol features of its driver.
 
-    Same parameters as :func:`verdict`; returns ``{'capable', 'features', 'reason'}`` where
+    Same parameters as :func:`verdict`; returns ``{'capable', 'dma_logging', 'features', 'reason'}`` where
     ``features`` (see ``_migration_features``) is ``[]`` for a driver that cannot migrate and
     ``None`` when not known.
     """
     found = verdict(kind, driver, pci, is_vf, kernel_release)
     names = [] if found['capable'] is False else features(driver, kernel_release)
-    return {'capable': found['capable'], 'features': names, 'reason': found['reason']}
+    # dma_logging is filled in by _kernel_config.annotate, once the kernel config is read
+    return {'capable': found['capable'], 'dma_logging': None, 'features': names, 'reason': found['reason']}
 
 
 def verdict(kind, driver, pci=None, is_vf=False, kernel_release=None):

@@ -51,9 +51,10 @@ def mark(devices, holders, vfio_dev, cmdlines):
             if pid not in assigned:
                 assigned[pid] = assigned_devices(cmdlines.get(pid))
             options = assigned[pid].get(device['id'])
-            # one holder entry may hold a whole group: the options are the device's own
-            in_use = dict(found, qemu_options=None if options is None else dict(options))
-            device['in_use'] = dict(sorted(in_use.items()))
+            # one holder entry may hold a whole group: the options are the device's own;
+            # the keys of _processes.scan's entries, in sorted order as every dict of the facts
+            device['in_use'] = {'holder': found['holder'], 'machine_type': found['machine_type'], 'pid': pid,
+                                'qemu_options': None if options is None else dict(options), 'vm': found['vm']}
 
 
 class DeviceHolders(object):

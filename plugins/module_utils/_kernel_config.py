@@ -127,13 +127,23 @@ def dma_logging(features, config, kernel_release):
 def annotate(records, config, kernel_release):
     """Set ``migration.dma_logging`` of every device or type record from its ``migration.features``.
 
-    Records that shared a ``migration`` dict share the new one (keys in sorted order, as every dict of the facts).
+    The value is set in place where ``capability()`` left its place (``None``, keys in sorted
+    order as every dict of the facts); a ``migration`` dict without it gets a sorted copy, one per
+    dict, so records that shared it share the copy.
     """
-    made = {}
+    copies = {}
+    by_features = {}     # the features as a tuple -> dma_logging: one answer per feature set
     for record in records:
         migration = record['migration']
-        found = made.get(id(migration))
+        features = migration.get('features')
+        key = None if features is None else tuple(features)
+        if key not in by_features:
+            by_features[key] = dma_logging(features, config, kernel_release)
+        if 'dma_logging' in migration:
+            migration['dma_logging'] = by_features[key]
+            continue
+        found = copies.get(id(migration))
         if found is None:
-            new = dict(migration, dma_logging=dma_logging(migration.get('features'), config, kernel_release))
-            found = made[id(migration)] = (migration, dict(sorted(new.items())))
+            new = dict(migration, dma_logging=by_features[key])
+            found = copies[id(migration)] = (migration, dict(sorted(new.items())))
         record['migration'] = found[1]

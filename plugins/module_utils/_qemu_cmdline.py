@@ -110,8 +110,11 @@ def _as_text(value):
 def _device_props(value):
     """``(driver, {property: text})`` of a ``-device`` value (QEMU's option syntax or JSON)."""
     if value.startswith('{'):
-        doc = _json_object(value)
-        props = dict((k, _as_text(v)) for k, v in doc.items() if isinstance(k, str) and _as_text(v) is not None)
+        props = {}
+        for key, item in _json_object(value).items():
+            text = _as_text(item)
+            if text is not None:
+                props[key] = text
         return props.pop('driver', None), props
     items = option_values(value)
     driver = items[0][1] if items and items[0][0] is None else None

@@ -102,6 +102,7 @@ class Reader(object):
         self._misses = {}
         # directories on sysfs or procfs (the real /sys, /proc): no device node, no FIFO in them
         self._plain = plain_dirs(self.root, mounts if self.ok else None)
+        self._open_only = set()     # resolved directories whose files need no lstat (see _read_file)
 
     # ------------------------------------------------------------------ paths
 
@@ -384,26 +385,19 @@ class Reader(object):
         it is opened: a device node or FIFO in place of an attribute is never opened. In a
         directory on sysfs or procfs (``_mounts.py``), which hold neither, the ``open`` alone
         does it: ``O_NOFOLLOW`` refuses a link, a directory fails the read, as with ``lstat``.
+        Such directories are remembered, so a file in one costs one lookup before its ``open``.
         """
-        parent = path.rpartition('/')[0]
-        if parent not in self._dirs:
-            path = self._in_resolved(path)
+        if path.rpartition('/')[0] not in self._open_only:
+            path = self._openable(path, quiet_missing, VANISHED if vanish_ok else _MISSING)
             if path is None:
                 return None
-            parent = path.rpartition('/')[0]
-        missing = VANISHED if vanish_ok else _MISSING
         try:
-            if not self._plain(parent):
-                mode = os.lstat(path).st_mode
-                if not stat.S_ISREG(mode):
-                    self.warn(path, _not_regular(mode))
-                    return None
             fd = os.open(path, _O_READ)
         except OSError as exc:
-            self.failed(path, exc, quiet_missing, missing)
+            self.failed(path, exc, quiet_missing, VANISHED if vanish_ok else _MISSING)
             return None
+        limit = limit or self.max_bytes
         try:
-            limit = limit or self.max_bytes
             data = os.read(fd, limit + 1)
         except OSError as exc:
             self.failed(path, exc, missing=VANISHED if vanish_ok else ())
@@ -414,6 +408,26 @@ class Reader(object):
             self.warn(path, 'larger than %d bytes, not read' % limit)
             return None
         return data
+
+    def _openable(self, path, quiet_missing, missing):
+        """``path`` with its directory resolved when its file may be opened (a directory on sysfs
+        or procfs, remembered; elsewhere the file's ``lstat`` says a regular file), else ``None``."""
+        path = self._in_resolved(path)
+        if path is None:
+            return None
+        parent = path.rpartition('/')[0]
+        if self._plain(parent):
+            self._open_only.add(parent)
+            return path
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError as exc:
+            self.failed(path, exc, quiet_missing, missing)
+            return None
+        if not stat.S_ISREG(mode):
+            self.warn(path, _not_regular(mode))
+            return None
+        return path
 
     def read_bytes(self, path, quiet_missing=True, vanish_ok=False, limit=None):
         """Bytes of the regular file ``path`` (at most ``limit``, by default ``max_bytes``), or ``None``.

@@ -156,3 +156,20 @@ def test_default_boot_root():
     assert _kernel_config.default_boot_root('/proc') == '/boot'
     assert _kernel_config.default_boot_root('/proc/') == '/boot'
     assert _kernel_config.default_boot_root('/tmp/host/proc') == '/tmp/host/boot'
+
+
+def test_annotate_fills_the_place_capability_keeps_and_copies_a_dict_without_it():
+    config = {'options': {'CONFIG_IOMMUFD_DRIVER': 'n'}, 'source': '/boot/config-6.12.0'}
+    kept = {'capable': True, 'dma_logging': None, 'features': ['dirty_tracking', 'stop_copy'], 'reason': 'r'}
+    other = {'capable': True, 'features': ['stop_copy'], 'reason': 'r'}      # no place kept: copied, sorted
+    shared = {'capable': None, 'features': None, 'reason': 'r'}
+    records = [{'migration': kept}, {'migration': other}, {'migration': shared}, {'migration': shared}]
+    _kernel_config.annotate(records, config, '6.12.0')
+    assert records[0]['migration'] is kept and kept['dma_logging'] == 'broken'
+    assert list(records[1]['migration']) == ['capable', 'dma_logging', 'features', 'reason']
+    assert records[1]['migration']['dma_logging'] == 'none' and 'dma_logging' not in other
+    assert records[2]['migration'] is records[3]['migration'] and records[2]['migration']['dma_logging'] is None
+    # an older kernel reports bitmaps without the option: the same features, another answer
+    again = [{'migration': dict(kept, dma_logging=None)}]
+    _kernel_config.annotate(again, config, '6.1.0')
+    assert again[0]['migration']['dma_logging'] == 'usable'
