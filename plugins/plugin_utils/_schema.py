@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections import namedtuple
 from collections.abc import Mapping
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._errors import FactsError
@@ -249,133 +248,138 @@ def unwrap(facts):
     return facts
 
 
-# The fast check: one predicate per field, compiled once from the same schema, that says only
-# "valid or not". Valid facts (the usual case) cost one pass of it; anything else is walked by
-# _check for the messages.
+# The fast check: one function for whole facts and one per kind of record (device, mdev type,
+# PF), compiled once from the same schema, that says only "valid or not". Valid facts (the usual
+# case) cost one pass of it; anything else is walked by _check for the messages. The functions
+# are generated as Python source (straight-line code: one test per field, the fields of nested
+# dicts inline, a loop per list or mapping), so the check of a record makes no call per field;
+# tests/unit/plugins/plugin_utils/test_schema.py holds them to the full walk on every single
+# damage and on random ones.
 
-def _scalar_predicate(field):
-    kind, choices = field.kind, field.choices
-    if kind in ('str', 'text', 'hex', 'version'):
-        bound = MAX_VERSION if kind == 'version' else MAX_TEXT
-        if kind == 'hex':
-            def ok(v):
-                return isinstance(v, str) and 0 < len(v) <= 8 and _HEX.issuperset(v)
-        elif choices is not None:
-            def ok(v):
-                return isinstance(v, str) and v in choices
+def _version_number(value):
+    """A version given as a number: an integer in bounds, or a float that is not NaN."""
+    return _is_int(value) or (isinstance(value, float) and not math.isnan(value))
+
+
+# hex ids repeat across devices and hosts (vendor, device, class...): the ones found valid are
+# remembered, so most cost one set lookup; a bounded number, whatever the input
+_HEX_SEEN = set()
+_HEX_SEEN_MAX = 4096
+
+
+def _hex_new(value):
+    """A hex id not remembered yet: checked, and remembered when valid (while there is room)."""
+    if isinstance(value, str) and 0 < len(value) <= 8 and _HEX.issuperset(value):
+        if value.__class__ is str and len(_HEX_SEEN) < _HEX_SEEN_MAX:
+            _HEX_SEEN.add(value)
+        return True
+    return False
+
+
+def _attribute_ok(value):
+    return _scalar_problem('attribute', value) is None
+
+
+def _summary_ok(value):
+    return _scalar_problem('summary', value) is None
+
+
+class _CheckSource(object):
+    """The source of one generated check function, written by :meth:`value`."""
+
+    def __init__(self):
+        self.lines = []
+        self.constants = {'_HEX_SEEN': _HEX_SEEN, '_hex_new': _hex_new, '_version_number': _version_number,
+                          '_attribute_ok': _attribute_ok, '_summary_ok': _summary_ok, '_MAX_INT': MAX_INT}
+        self.names = 0
+
+    def name(self, prefix):
+        self.names += 1
+        return '%s%d' % (prefix, self.names)
+
+    def emit(self, depth, text):
+        self.lines.append('    ' * depth + text)
+
+    def constant(self, value):
+        name = self.name('_c')
+        self.constants[name] = value
+        return name
+
+    def value(self, var, field, depth):
+        """Lines that ``return False`` unless ``var`` (not null) is a valid ``field``."""
+        kind, emit = field.kind, self.emit
+        if field.choices is not None:
+            emit(depth, 'if not isinstance(%s, str) or %s not in %s: return False'
+                 % (var, var, self.constant(frozenset(field.choices))))
+        elif kind in ('str', 'text'):
+            emit(depth, 'if not isinstance(%s, str) or len(%s) > %d: return False' % (var, var, MAX_TEXT))
+        elif kind == 'hex':
+            emit(depth, 'if not (%s.__class__ is str and %s in _HEX_SEEN) and not _hex_new(%s): return False'
+                 % (var, var, var))
         elif kind == 'version':
-            def ok(v):
-                return (isinstance(v, str) and len(v) <= bound) or _is_int(v) or (isinstance(v, float) and not math.isnan(v))
-        else:
-            def ok(v):
-                return isinstance(v, str) and len(v) <= bound
-        return ok
-    if kind in ('int', 'count'):
-        low = 0 if kind == 'count' else -MAX_INT + 1     # as _is_int: -MAX_INT < v < MAX_INT
-        return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v < MAX_INT
-    if kind == 'bool':
-        return lambda v: isinstance(v, bool)
-    return lambda v: _scalar_problem(kind, v) is None
+            emit(depth, 'if not (isinstance(%s, str) and len(%s) <= %d) and not _version_number(%s): return False'
+                 % (var, var, MAX_VERSION, var))
+        elif kind in ('int', 'count'):
+            low = 0 if kind == 'count' else -MAX_INT + 1     # as _is_int: -MAX_INT < v < MAX_INT
+            emit(depth, 'if not isinstance(%s, int) or %s is True or %s is False or not %d <= %s < _MAX_INT: return False'
+                 % (var, var, var, low, var))
+        elif kind == 'bool':
+            emit(depth, 'if %s is not True and %s is not False: return False' % (var, var))
+        elif kind in ('attribute', 'summary'):
+            emit(depth, 'if not _%s_ok(%s): return False' % (kind, var))
+        elif kind == 'list':
+            emit(depth, 'if not isinstance(%s, list): return False' % var)
+            self.items('for %%s in %s:' % var, field.sub, depth)
+        elif kind == 'dict':
+            emit(depth, 'if not isinstance(%s, dict): return False' % var)
+            if isinstance(field.sub, dict):
+                self.fields(var, field.sub, depth)
+            elif field.sub is not None:
+                self.items('for %%s in %s.values():' % var, field.sub, depth)
+
+    def items(self, loop, element, depth):
+        """A loop over the elements of a list (or the values of a mapping), each a valid ``element``."""
+        item = self.name('_i')
+        self.emit(depth, loop % item)
+        self.check(item, element, depth + 1)
+
+    def check(self, var, field, depth):
+        """``var`` may be null where ``field`` allows it, else it must be a valid ``field``."""
+        if field.null:
+            self.emit(depth, 'if %s is not None:' % var)
+            self.value(var, field, depth + 1)
+        else:       # every test of value() refuses null
+            self.value(var, field, depth)
+
+    def fields(self, var, spec, depth):
+        """Every field of ``spec`` in the dict ``var``: missing ones count as null unless required."""
+        get = self.name('_get')
+        self.emit(depth, '%s = %s.get' % (get, var))
+        for key, field in spec.items():
+            if field.required and field.null:
+                # a required field that may be null (available_instances) must be there, even as null
+                self.emit(depth, 'if %r not in %s: return False' % (key, var))
+            item = self.name('_v')
+            self.emit(depth, '%s = %s(%r)' % (item, get, key))
+            self.check(item, field, depth)
 
 
-def _predicate(field):
-    """``function(value) -> bool`` for a value (not null) of ``field``."""
-    if field.kind == 'list':
-        element, nullable = _predicate(field.sub), field.sub.null
-        return lambda v: isinstance(v, list) and all(element(x) if x is not None else nullable for x in v)
-    if field.kind != 'dict':
-        return _scalar_predicate(field)
-    if field.sub is None:
-        return lambda v: isinstance(v, dict)
-    if not isinstance(field.sub, dict):
-        value, nullable = _predicate(field.sub), field.sub.null
-        return lambda v: isinstance(v, dict) and all(value(x) if x is not None else nullable for x in v.values())
-    return _dict_predicate(field.sub)
+def _compiled(field, name):
+    """``function(value) -> bool`` for a value (not null) of ``field``, generated from the schema."""
+    source = _CheckSource()
+    source.value('value', field, 1)
+    source.emit(1, 'return True')
+    # builtins and constants as default arguments: local names, the fastest to look up
+    names = ['isinstance', 'len', 'str', 'int', 'dict', 'list'] + sorted(source.constants)
+    source.lines.insert(0, 'def %s(value, %s):' % (name, ', '.join('%s=%s' % (n, n) for n in names)))
+    namespace = dict(source.constants)
+    # the source is made here from the schema above (field names and kinds), never from input
+    exec(compile('\n'.join(source.lines), '<vfio.migration facts schema: %s>' % name, 'exec'), namespace)  # nosec B102
+    return namespace[name]
 
 
-_Groups = namedtuple('_Groups', 'present texts required_texts hexes ints bools others')
-
-
-def _groups(spec):
-    """The fields of ``spec`` by how the fast check tests them (see :func:`_dict_predicate`)."""
-    def keys(test):
-        return tuple(key for key, field in spec.items() if test(field))
-
-    def is_text(field):
-        return field.kind in ('str', 'text') and field.choices is None
-
-    ints = tuple((key, 0 if field.kind == 'count' else -MAX_INT + 1, field.null, _predicate(field))
-                 for key, field in spec.items() if field.kind in ('int', 'count'))
-    groups = _Groups(
-        # a required field that may be null (available_instances) must be there, even as null
-        present=keys(lambda f: f.required and f.null),
-        texts=keys(lambda f: is_text(f) and f.null), required_texts=keys(lambda f: is_text(f) and not f.null),
-        hexes=keys(lambda f: f.kind == 'hex' and f.null), ints=ints,
-        bools=keys(lambda f: f.kind == 'bool' and f.null), others=())
-    done = set(groups.texts + groups.required_texts + groups.hexes + groups.bools) | set(e[0] for e in ints)
-    return groups._replace(others=tuple((key, _predicate(field), field.null) for key, field in spec.items()
-                                        if key not in done))
-
-
-def _strings_ok(v, g):
-    """The text and hex id fields of the dict ``v`` (groups ``g``), inline."""
-    get = v.get
-    for key in g.texts:
-        x = get(key)
-        if x is not None and (not isinstance(x, str) or len(x) > MAX_TEXT):
-            return False
-    for key in g.required_texts:
-        x = get(key)
-        if not isinstance(x, str) or len(x) > MAX_TEXT:
-            return False
-    for key in g.hexes:
-        x = get(key)
-        if x is not None and (not isinstance(x, str) or not 0 < len(x) <= 8 or not _HEX.issuperset(x)):
-            return False
-    return True
-
-
-def _others_ok(v, g):
-    """The integer, boolean and remaining fields (choices among them) of the dict ``v`` (groups ``g``)."""
-    get = v.get
-    for key, low, null_ok, check in g.ints:
-        x = get(key)
-        if x is None:
-            if not null_ok:
-                return False
-        elif not (low <= x < MAX_INT if x.__class__ is int else check(x)):
-            return False
-    for key in g.bools:
-        x = get(key)
-        if x is not None and x is not True and x is not False:
-            return False
-    for key, check, null_ok in g.others:
-        x = get(key)
-        if x is None:
-            if not null_ok:
-                return False
-        elif not check(x):
-            return False
-    return True
-
-
-def _dict_predicate(spec):
-    """The fast check of a dict with the fields ``spec``: one loop per kind of field, the common
-    kinds (text, hex ids, integers, booleans) inline, with no call per field."""
-    groups = _groups(spec)
-
-    def ok(v):
-        if not isinstance(v, dict):
-            return False
-        for key in groups.present:
-            if key not in v:
-                return False
-        return _strings_ok(v, groups) and _others_ok(v, groups)
-    return ok
-
-
-_VALID = _predicate(F('dict', sub=SCHEMA))
-_VALID_RECORD = dict((section, _predicate(F('dict', sub=spec))) for section, spec in _SECTIONS.items())
+_VALID = _compiled(F('dict', sub=SCHEMA), 'valid_facts')
+_VALID_RECORD = dict((section, _compiled(F('dict', sub=spec), 'valid_' + section)) for section, spec in _SECTIONS.items())
 
 
 def facts_problems(facts):

@@ -177,3 +177,33 @@ def test_fast_check_agrees_with_the_full_walk_on_every_single_damage():
                 min_size=2, max_size=4))
 def test_fast_check_agrees_with_the_full_walk(mutations):
     _agrees(copy.deepcopy(FLEET), mutations)
+
+
+def test_hex_ids_found_valid_are_remembered_up_to_a_bound_and_nothing_else_is():
+    # pylint: disable=protected-access
+    seen = _schema._HEX_SEEN
+    saved = set(seen)
+    try:
+        seen.clear()
+        facts = good()
+        facts['devices'][0]['pci']['vendor'] = '10DE'       # upper case: refused, never remembered
+        with pytest.raises(FactsError, match="field 'pci.vendor'"):
+            validate_facts(facts, 'h')
+        assert '10DE' not in seen
+        assert _schema._VALID(good()) and '10de' in seen
+        facts = good()
+        facts['devices'][0]['pci']['device'] = _Text('1eb8')   # a str subclass is checked, not remembered
+        validate_facts(facts, 'h')
+        assert not any(type(value) is not str for value in seen)
+        # a stream of distinct valid ids does not grow it past its bound, and each is still checked
+        for number in range(2 * _schema._HEX_SEEN_MAX):
+            facts = good()
+            facts['devices'][0]['pci']['class'] = '%06x' % number
+            validate_facts(facts, 'h')
+        assert len(seen) == _schema._HEX_SEEN_MAX
+        facts['devices'][0]['pci']['class'] = 'xyz'
+        with pytest.raises(FactsError, match="field 'pci.class'"):
+            validate_facts(facts, 'h')
+    finally:
+        seen.clear()
+        seen.update(saved)
