@@ -42,16 +42,34 @@ class Comparator(object):
         self.rule_set = rule_set
         self.rules = list(rule_set)
         self._cache = {}
+        # a rule that reads one side only passes or not for that record alone: a pass is
+        # remembered per (rule, side, record key), so it is evaluated once per source (or
+        # destination) record key, not once per pair; a failure is evaluated per pair (its
+        # reason names both records)
+        self._sides = [rule.one_side() for rule in self.rules]
+        self._passed = set()
         self.evaluations = 0
 
-    def compare(self, src, dst):
-        """``(compatible, reasons)`` for moving ``src`` onto ``dst``; no caching."""
+    def compare(self, src, dst, src_key=None, dst_key=None):
+        """``(compatible, reasons)`` for moving ``src`` onto ``dst``; the verdict is not cached,
+        the passes of one-sided rules are, under the keys given (see :meth:`compare_keyed`)."""
         self.evaluations += 1
         reasons = []
         seen = set()
-        for rule in self.rules:
+        passed = self._passed
+        for index, rule in enumerate(self.rules):
+            side = self._sides[index]
+            memo = None
+            if side == 'source' and src_key is not None:
+                memo = (index, True, src_key)
+            elif side == 'destination' and dst_key is not None:
+                memo = (index, False, dst_key)
+            if memo is not None and memo in passed:
+                continue
             reason = rule.evaluate(src, dst)
             if reason is None:
+                if memo is not None:
+                    passed.add(memo)
                 continue
             key = (rule.operator, reason['field'], repr(reason['source']), repr(reason['destination']))
             if key not in seen:
@@ -68,7 +86,7 @@ class Comparator(object):
         key = (src_key, dst_key)
         hit = self._cache.get(key)
         if hit is None:
-            hit = self.compare(src, dst)
+            hit = self.compare(src, dst, src_key, dst_key)
             self._cache[key] = hit
         return hit
 

@@ -207,6 +207,25 @@ class Rule(object):
         """The rule as plain data (for documentation and reports)."""
         return dict((k, v) for k, v in self.raw.items())
 
+    def one_side(self):
+        """``'source'`` or ``'destination'`` when whether the rule passes depends on that record
+        alone (a sided operator on that side, ``when`` and ``match`` reading only that side),
+        else ``None``. The comparator then remembers a pass per record key of that side."""
+        if self.operator in SIDED and self.params.get('side') in ('source', 'destination'):
+            sides = {self.params['side']}
+        else:
+            sides = set(side for side, compiled in (('source', self._sel_src), ('destination', self._sel_dst))
+                        if compiled is not None)
+        in_context = [self._when] if self._when is not None else []
+        in_context.extend(compiled for compiled, _allowed in self._match)
+        for compiled in in_context:
+            found = []
+            if not _paths_read(compiled.parsed, found):
+                return None         # reads the context ({source, destination}) whole
+            # a chain that starts elsewhere reads nothing of the context (null)
+            sides.update(chain[0] for chain in found if chain[0] in ('source', 'destination'))
+        return sides.pop() if len(sides) == 1 else None
+
     def fields_read(self):
         """``(paths, whole)``: the record field paths this rule reads (tuples such as
         ``('pci', 'device')``, from its ``select``, ``when`` and ``match``) and whether it also

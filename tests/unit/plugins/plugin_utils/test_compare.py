@@ -123,3 +123,51 @@ def test_nvidia_version_rule_can_be_turned_off():
     ok, reasons = comp.compare(dev('a', vm='x', version='550.54.16', **VGPU), dev('b', version='550.90.07', **VGPU))
     assert ok is True and reasons == []
     assert NV == '550.54.16'
+
+
+def test_one_sided_rules_are_known_by_what_they_read():
+    sides = dict((rule.name, rule.one_side()) for rule in load_rule_set())
+    assert sides['source_migration_capable'] == 'source' and sides['dirty_tracking_blocker'] == 'source'
+    assert sides['destination_migration_capable'] == 'destination'
+    assert sides['software_version'] is None and sides['type'] is None
+    # a when that reads the other side, or the whole context, makes a sided operator two-sided
+    rule = dict(name='r', description='d', source='s', select='driver', operator='one_of', values=['x'],
+                side='source', message='m')
+    for when, expected in (("source.kind == 'pci'", 'source'), ("destination.kind == 'pci'", None),
+                           ("length(@) == `2`", None), ("other == `1`", 'source')):
+        assert load_rule_set({'rules': [dict(rule, when=when)], 'defaults': False}).rules[0].one_side() == expected, when
+
+
+class _Counted(object):
+    """A rule that counts its evaluations."""
+
+    def __init__(self, rule):
+        self.rule, self.calls = rule, 0
+
+    def __getattr__(self, name):
+        return getattr(self.rule, name)
+
+    def evaluate(self, src, dst):
+        self.calls += 1
+        return self.rule.evaluate(src, dst)
+
+
+def test_a_one_sided_pass_is_evaluated_once_per_record_key_and_verdicts_do_not_change():
+    keyed, plain = Comparator(load_rule_set()), Comparator(load_rule_set())
+    keyed.rules = [_Counted(rule) for rule in keyed.rules]
+    by_name = dict((counted.rule.name, counted) for counted in keyed.rules)
+    sources = [dev('s%d' % n, vm='x', version=v, capable=c, **VGPU)
+               for n, (v, c) in enumerate([('550.54.16', True), ('550.90.07', True), ('550.54.16', False)])]
+    destinations = [dev('d%d' % n, version=v, capable=c, **VGPU)
+                    for n, (v, c) in enumerate([('550.54.16', True), ('550.90.07', True), ('550.54.16', False),
+                                                ('550.54.16', True)])]
+    for src in sources:
+        for dst in destinations:
+            got = keyed.compare_keyed(src['fingerprint'], src, dst['id'], dst)
+            assert got == plain.compare(src, dst), (src['id'], dst['id'])
+    # two source keys pass source_migration_capable: once each; the one that fails, per pair
+    assert by_name['source_migration_capable'].calls == 2 + len(destinations)
+    # the destinations are keyed by id (four keys): three pass, one fails each time it is asked
+    assert by_name['destination_migration_capable'].calls == 3 + 1 * len(sources)
+    # a rule that reads both sides is asked for every pair
+    assert by_name['software_version'].calls == len(sources) * len(destinations)
