@@ -409,18 +409,23 @@ def facts_problems(facts):
 
 
 _CHECKED = {}      # id -> facts validated by the gateway during one filter call (see checked_once)
+_OPEN = [0]        # how many checked_once blocks are open (a filter may run inside another's call)
 
 
 @contextlib.contextmanager
 def checked_once():
     """Within this block, facts :func:`validate_facts` accepted are not checked again (the
-    gateway validates every facts argument once; the engine's own call then costs nothing)."""
-    _CHECKED.clear()
-    _CHECKED[None] = True
+    gateway validates every facts argument once; the engine's own call then costs nothing).
+    Blocks nest: what an outer block remembered stays until the outermost one ends."""
+    if not _OPEN[0]:
+        _CHECKED.clear()
+    _OPEN[0] += 1
     try:
         yield
     finally:
-        _CHECKED.clear()
+        _OPEN[0] -= 1
+        if not _OPEN[0]:
+            _CHECKED.clear()
 
 
 def validate_facts(facts, host='(unnamed)'):
@@ -434,6 +439,6 @@ def validate_facts(facts, host='(unnamed)'):
     problems = [] if _VALID(inner) and inner['schema_version'] == SCHEMA_VERSION else facts_problems(inner)
     if problems:
         raise FactsError(str(host)[:200], problems)
-    if None in _CHECKED:
+    if _OPEN[0]:
         _CHECKED[id(inner)] = inner
     return inner

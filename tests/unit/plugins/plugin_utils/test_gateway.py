@@ -177,3 +177,23 @@ def test_plain_is_an_equal_copy_of_exact_types(value):
     copied = gateway.plain(value)
     assert _exact(copied)
     assert copied == json.loads(json.dumps(value))
+
+
+def test_facts_checked_by_an_outer_filter_are_not_checked_again_after_an_inner_one(demo, monkeypatch):
+    # pylint: disable=import-outside-toplevel,protected-access
+    from ansible_collections.vfio.migration.plugins.plugin_utils import _schema
+    from ansible_collections.vfio.migration.tests.unit.helpers.hosts import dev, host
+    calls = []
+    real = _schema._VALID
+    monkeypatch.setattr(_schema, '_VALID', lambda facts: calls.append(id(facts)) or real(facts))
+    outer_facts, inner_facts = host(dev('a')), host(dev('b'))
+
+    def outer(_input, other=None, facts=None):
+        demo.run(echo, {}, facts=inner_facts)            # a filter run inside this one
+        _schema.validate_facts(facts, 'outer')           # as the engine does: already checked
+        return facts
+
+    checked = demo.run(outer, {}, facts=outer_facts)
+    assert len(calls) == 2 and calls[0] == id(checked)   # the outer facts once, the inner ones once
+    _schema.validate_facts(checked, 'after')             # outside every filter call: checked again
+    assert len(calls) == 3
