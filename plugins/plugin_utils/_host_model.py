@@ -41,6 +41,7 @@ cache and the fleet matrix work per profile instead of per device.
 from __future__ import annotations
 
 import math
+import operator
 from collections import namedtuple
 
 from ansible_collections.vfio.migration.plugins.plugin_utils._schema import validate_facts
@@ -90,6 +91,10 @@ def fingerprint_of(record):
     return _fingerprint(record)
 
 
+# the PCI ids of the profile in one C call (a tuple: PCI_ID_KEYS has several)
+_PCI_IDS = operator.itemgetter(*PCI_ID_KEYS) if len(PCI_ID_KEYS) > 1 else (lambda pci: tuple(map(pci.get, PCI_ID_KEYS)))
+
+
 def profile_key(record):
     """A hashable stand-in for ``_profile.profile(record)``, built from the record's own fields:
     equal for two records exactly when their profiles (so their fingerprints) are. The engine
@@ -97,13 +102,18 @@ def profile_key(record):
     between hosts cannot make two different records (or hosts) one."""
     get = record.get
     kind, pci, migration, attributes = get('kind'), get('pci'), get('migration'), get('attributes')
+    ids = None
+    if isinstance(pci, dict):
+        try:
+            ids = _PCI_IDS(pci)
+        except KeyError:        # an id the dict lacks is None in the profile
+            ids = tuple(map(pci.get, PCI_ID_KEYS))
     selected = ()
     if attributes and isinstance(attributes, dict) and kind in PROFILE_ATTRIBUTES:
         selected = tuple((name, _freeze(attributes[name])) for name in PROFILE_ATTRIBUTES[kind]
                          if name in attributes)
-    return (kind, get('device_api'), get('type'), get('driver'),
-            tuple(map(pci.get, PCI_ID_KEYS)) if isinstance(pci, dict) else None,
-            get('software_version'), migration.get('capable') if isinstance(migration, dict) else None, selected)
+    return (kind, get('device_api'), get('type'), get('driver'), ids, get('software_version'),
+            migration.get('capable') if isinstance(migration, dict) else None, selected)
 
 
 def _freeze(value):

@@ -143,6 +143,12 @@ def test_profile_key_equal_exactly_when_fingerprints_are(seed):
                          {}, {'matrix': '00.0001'}, {'matrix': ['a']}, {'subchannel_type': 'io', 'vgpu_params': 'x'}]))
         if rng.random() < 0.2:
             record['pci'] = None
+        elif rng.random() < 0.3:        # an id left out, or null: the same profile
+            name = rng.choice(['vendor', 'subsystem_device'])
+            if rng.random() < 0.5:
+                del record['pci'][name]
+            else:
+                record['pci'][name] = None
         records.append(record)
     for a in records:
         for b in records:
