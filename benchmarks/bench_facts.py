@@ -103,14 +103,34 @@ def measure(gather, roots, repeat, inputs):
     plain = as_on_sysfs()
     with plain() if plain is not None else contextlib.nullcontext():
         facts, times['vfio_facts gather(), large host read as /sys is'] = _trees.best_times(lambda: gather(**roots), repeat)
+    # the parts of gather() the base did not do at all, timed alone on the same host ("of which" rows:
+    # benchmarks/compare.py also prints the rest of the measurement above them against the base)
+    # pylint: disable=import-outside-toplevel
     try:
-        from ansible_collections.vfio.migration.plugins.module_utils._output import dumps  # pylint: disable=import-outside-toplevel
+        from ansible_collections.vfio.migration.plugins.module_utils._output import dumps
     except ImportError:  # the base had no UTF-8 and size check of the facts
         dumps = None
     if dumps is not None:
         parts = [facts['warnings'], facts['devices'], facts['sriov'], facts['mdev_types'], facts['host']]
         times['  of which the UTF-8 and size check (one JSON dump)'] = _trees.best_times(lambda: dumps(parts), repeat)[1]
+    try:
+        from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import assigned_devices
+    except ImportError:  # the base read no QEMU options
+        assigned_devices = None
+    if assigned_devices is not None:
+        cmdlines = holder_cmdlines(facts, roots['proc_root'])
+        times['  of which the QEMU options of the devices in use'] = _trees.best_times(
+            lambda: [assigned_devices(cmdline) for cmdline in cmdlines], repeat)[1]
     _trees.emit(times, _trees.digest(inputs))
+
+
+def holder_cmdlines(facts, proc_root):
+    """The command lines of the processes holding devices (what gather() parses for their options)."""
+    cmdlines = []
+    for pid in sorted(set(d['in_use']['pid'] for d in facts['devices'] if d['in_use'])):
+        with open(os.path.join(proc_root, str(pid), 'cmdline'), 'rb') as handle:
+            cmdlines.append(handle.read())
+    return cmdlines
 
 
 def record_reads(gather, roots):
