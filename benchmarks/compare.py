@@ -239,11 +239,16 @@ def rows_of(best, same, max_ratio, gated=True):
         if owned is not None and owned in best['base']:
             rest = '  the rest of it (%s less the parts above)' % owned.strip()
             for clock in ('cpu', 'wall'):
-                before, after = (best[tree][owned][clock] - sum(best[tree][part][clock] for part in parts[owned]
-                                                                  if part in best[tree])
+                before, after = (best[tree][owned][clock] - _parts_time(best[tree], parts[owned], clock)
                                  for tree in ('base', 'this'))
                 judge(rest, before, after, clock, max_ratio if gated else float('inf'))
     return rows, failed, noted
+
+
+def _parts_time(times, parts, clock):
+    """The time of the ``parts`` one tree has (a part it lacks costs it nothing)."""
+    return sum(times[part][clock] for part in parts if part in times)
+
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -194,7 +194,7 @@ def test_hex_ids_found_valid_are_remembered_up_to_a_bound_and_nothing_else_is():
         facts = good()
         facts['devices'][0]['pci']['device'] = _Text('1eb8')   # a str subclass is checked, not remembered
         validate_facts(facts, 'h')
-        assert not any(type(value) is not str for value in seen)
+        assert all(value.__class__ is str for value in seen)
         # a stream of distinct valid ids does not grow it past its bound, and each is still checked
         for number in range(2 * _schema._HEX_SEEN_MAX):
             facts = good()
