@@ -68,7 +68,7 @@ BENCHMARKS = [
 # --max-ratio; the ceilings leave ~15 % for the noise of a busy machine.
 ALLOWED = {
     'vfio_facts gather(), large host': (1.55, (
-        'a tree on disk (simulated or captured) gets an lstat before every open (~16,000 on this host), '
+        'a tree on disk (simulated or captured) gets an lstat before every open (about 20,000 on this host), '
         'so a FIFO or device node there is never opened (issue #10, item 3); the real /sys and /proc do not '
         'need it (_mounts.py): the next row reads the same tree that way, and the two differ by the lstat.')),
     'vfio_facts gather(), large host read as /sys is': (1.3, (
