@@ -197,3 +197,33 @@ def test_never_opens_for_writing(root, monkeypatch):
     reader.read(dev + '/vendor')
     reader.read(dev + '/absent')
     assert opened and all(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC) == 0 for flags in opened)
+
+
+def test_a_directory_proven_plain_never_spares_the_lstat_of_another(root, monkeypatch):
+    """Files in a directory on sysfs/procfs (_mounts.plain_dirs) are opened without an lstat and
+    the directory is remembered; a sibling that is not proven keeps the lstat, so a FIFO there is
+    refused, however many reads the plain one had before."""
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.vfio.migration.plugins.module_utils import _sysfs
+    from ansible_collections.vfio.migration.tests.unit.helpers.audit import Audit
+    plain = root / 'devices' / 'pci0000:00' / '0000:00:01.0'
+    other = root / 'devices' / 'pci0000:00' / '0000:00:02.0'
+    other.mkdir()
+    (other / 'vendor').write_text('0x8086\n')
+    os.mkfifo(str(other / 'device'))
+    asked = []
+
+    def proven(_root, mounts=None, device=None):
+        return lambda directory: asked.append(directory) or directory == str(plain)
+
+    monkeypatch.setattr(_sysfs, 'plain_dirs', proven)
+    reader = Reader(str(root), '/sys', mounts=[('/', '0:1', 'sysfs')])
+    with Audit(str(root)) as audit:
+        assert [reader.read(str(plain) + '/vendor') for _ in range(3)] == ['0x10DE'] * 3
+        assert reader.read(str(other) + '/vendor') == '0x8086'
+        assert reader.read(str(other) + '/device') is None
+        assert reader.read(str(other) + '/device') is None
+    assert asked.count(str(plain)) == 1          # remembered after the first read
+    assert asked.count(str(other)) == 3          # asked, and lstat'ed, on every read
+    assert audit.special == [] and audit.outside == []
+    assert reader.warnings == ['/sys/devices/pci0000:00/0000:00:02.0/device: not a regular file, not read'] * 2
