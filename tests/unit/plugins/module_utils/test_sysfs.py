@@ -219,7 +219,7 @@ def test_a_directory_proven_plain_never_spares_the_lstat_of_another(root, monkey
     monkeypatch.setattr(_sysfs, 'plain_dirs', proven)
     reader = Reader(str(root), '/sys', mounts=[('/', '0:1', 'sysfs')])
     with Audit(str(root)) as audit:
-        assert [reader.read(str(plain) + '/vendor') for _ in range(3)] == ['0x10DE'] * 3
+        assert [reader.read(str(plain) + '/vendor') for _time in range(3)] == ['0x10DE'] * 3
         assert reader.read(str(other) + '/vendor') == '0x8086'
         assert reader.read(str(other) + '/device') is None
         assert reader.read(str(other) + '/device') is None
