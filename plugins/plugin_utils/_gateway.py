@@ -109,18 +109,26 @@ _ELEMENTS = {'str': 'strings', 'path': 'paths', 'int': 'integers', 'float': 'num
 _SCALARS = frozenset((type(None), bool, int, float, str))
 
 
+def _plain_mapping(value):
+    # one comprehension, the plain scalars (most values) taken as they are, without a call per value
+    return {(k if type(k) in _SCALARS else plain(k)): (v if type(v) in _SCALARS else plain(v))
+            for k, v in value.items()}
+
+
+def _plain_items(value):
+    return [v if type(v) in _SCALARS else plain(v) for v in value]
+
+
 def plain(value):
     """A copy of ``value`` made of plain dict, list, str, int, float, bool and None."""
     cls = type(value)
     if cls in _SCALARS:
         return value
-    # the usual case, facts as parsed from JSON: exact dicts and lists, copied in one comprehension
-    # each, their plain scalars (most values) taken as they are, without a call per value
+    # the usual case, facts as parsed from JSON: exact dicts and lists, before any isinstance
     if cls is dict:
-        return {(k if type(k) in _SCALARS else plain(k)): (v if type(v) in _SCALARS else plain(v))
-                for k, v in value.items()}
+        return _plain_mapping(value)
     if cls is list:
-        return [v if type(v) in _SCALARS else plain(v) for v in value]
+        return _plain_items(value)
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, str):
@@ -129,13 +137,12 @@ def plain(value):
         return int.__int__(value)
     if isinstance(value, float):
         return float.__float__(value)
-    if isinstance(value, Mapping):      # ansible-core's own dict types too (tagged values of 2.19), as above
-        return {(k if type(k) in _SCALARS else plain(k)): (v if type(v) in _SCALARS else plain(v))
-                for k, v in value.items()}
+    if isinstance(value, Mapping):      # ansible-core's own dict types too (tagged values of 2.19)
+        return _plain_mapping(value)
     if isinstance(value, bytes):
         return value.decode('utf-8', 'surrogateescape')
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [v if type(v) in _SCALARS else plain(v) for v in value]
+        return _plain_items(value)
     if hasattr(value, 'keys') and hasattr(value, '__getitem__'):      # HostVars and friends
         return dict((plain(k), plain(value[k])) for k in value.keys())
     return value

@@ -207,6 +207,10 @@ class Rule(object):
         """The rule as plain data (for documentation and reports)."""
         return dict((k, v) for k, v in self.raw.items())
 
+    def _in_context(self):
+        """The compiled ``when`` and ``match`` expressions: they read ``{source, destination}``."""
+        return ([self._when] if self._when is not None else []) + [compiled for compiled, _allowed in self._match]
+
     def one_side(self):
         """``'source'`` or ``'destination'`` when whether the rule passes depends on that record
         alone (a sided operator on that side, ``when`` and ``match`` reading only that side),
@@ -216,9 +220,7 @@ class Rule(object):
         else:
             sides = set(side for side, compiled in (('source', self._sel_src), ('destination', self._sel_dst))
                         if compiled is not None)
-        in_context = [self._when] if self._when is not None else []
-        in_context.extend(compiled for compiled, _allowed in self._match)
-        for compiled in in_context:
+        for compiled in self._in_context():
             found = []
             if not _paths_read(compiled.parsed, found):
                 return None         # reads the context ({source, destination}) whole
@@ -236,9 +238,7 @@ class Rule(object):
                 found = []
                 whole = not _paths_read(compiled.parsed, found) or whole
                 paths.update(found)
-        in_context = [self._when] if self._when is not None else []
-        in_context.extend(compiled for compiled, _allowed in self._match)
-        for compiled in in_context:
+        for compiled in self._in_context():
             found = []
             whole = not _paths_read(compiled.parsed, found) or whole
             for chain in found:
