@@ -4,7 +4,7 @@
 
 # Note that this module_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
 
-"""Who holds which VFIO group or cdev open, and the VM name of QEMU holders.
+"""Who holds which VFIO group or cdev open, with the VM name and machine type of QEMU holders (``_qemu_cmdline``).
 
 ``/proc/<pid>/fd/*`` are links whose text names the open file: ``/dev/vfio/12`` (a
 legacy group), ``/dev/vfio/devices/vfio3`` (an iommufd cdev) or ``/dev/vfio/vfio`` (the
@@ -19,10 +19,10 @@ import os
 import stat
 
 from ansible_collections.vfio.migration.plugins.module_utils._numbers import is_digits
-from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import machine_type
+from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import machine_type, vm_name
 from ansible_collections.vfio.migration.plugins.module_utils._sysfs import VANISHED, describe_error
 
-__all__ = ['scan', 'vm_name', 'parse_holder']
+__all__ = ['scan', 'parse_holder']
 
 
 def parse_holder(target, dev_prefixes=('/dev/',)):
@@ -49,54 +49,6 @@ def parse_holder(target, dev_prefixes=('/dev/',)):
         rest = rest[8:]
     if is_digits(rest):
         return ('group', rest)
-    return None
-
-
-def _qemu_opts_first(value):
-    """First option of a QEMU ``-name`` value: ``guest=NAME`` or a bare ``NAME`` (``,,`` is a comma)."""
-    parts = []
-    cur = []
-    i = 0
-    while i < len(value):
-        ch = value[i]
-        if ch == ',':
-            if value[i + 1:i + 2] == ',':
-                cur.append(',')
-                i += 2
-                continue
-            parts.append(''.join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-        i += 1
-    parts.append(''.join(cur))
-    for index, part in enumerate(parts):
-        key, sep, val = part.partition('=')
-        if sep and key == 'guest':
-            return val or None
-        if not sep and index == 0:
-            return part or None
-    return None
-
-
-def vm_name(cmdline):
-    """VM name from a NUL-separated QEMU command line (``bytes`` or ``str``), or ``None``.
-
-    Understands ``-name guest=NAME,debug-threads=on``, ``-name NAME``,
-    ``-name=NAME`` and the ``--name`` spellings.
-    """
-    if cmdline is None:
-        return None
-    if isinstance(cmdline, bytes):
-        cmdline = cmdline.decode('utf-8', 'replace')
-    args = cmdline.split('\0')
-    for index, arg in enumerate(args):
-        if arg in ('-name', '--name'):
-            if index + 1 < len(args):
-                return _qemu_opts_first(args[index + 1])
-            return None
-        if arg.startswith('-name=') or arg.startswith('--name='):
-            return _qemu_opts_first(arg.split('=', 1)[1])
     return None
 
 

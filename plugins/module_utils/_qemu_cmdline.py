@@ -4,7 +4,7 @@
 
 # Note that this module_utils is **PRIVATE** to the collection. It can have breaking changes at any time.
 
-"""The machine type of a VM, from its QEMU command line (``/proc/<pid>/cmdline``).
+"""The name and machine type of a VM, from its QEMU command line (``/proc/<pid>/cmdline``).
 
 QEMU takes the machine type from ``-machine``/``-M`` (``qemu-options.hx``): as the first,
 unnamed option (``-machine pc-q35-8.2,usb=off``, the form libvirt writes), as ``type=``
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 
-__all__ = ['machine_type', 'option_values', 'assigned_devices', 'MIGRATION_OPTIONS']
+__all__ = ['machine_type', 'vm_name', 'option_values', 'assigned_devices', 'MIGRATION_OPTIONS']
 
 _MACHINE_FLAGS = ('-machine', '--machine', '-M')
 #: vfio-pci properties that change whether and how a device migrates (``hw/vfio/pci.c``).
@@ -80,6 +80,22 @@ def machine_type(cmdline):
         if value:
             found = _type_of(value) or found
     return found
+
+
+def vm_name(cmdline):
+    """VM name from a NUL-separated QEMU command line (``bytes`` or ``str``), or ``None``.
+
+    Understands ``-name guest=NAME,debug-threads=on``, ``-name NAME``, ``-name=NAME`` and the
+    ``--name`` spellings; the first ``-name`` counts.
+    """
+    if not cmdline:
+        return None
+    for value in _flag_values(_args(cmdline), ('-name', '--name')):
+        for index, (key, val) in enumerate(option_values(value)):
+            if key == 'guest' or (key is None and index == 0):
+                return val or None
+        return None
+    return None
 
 
 def _args(cmdline):

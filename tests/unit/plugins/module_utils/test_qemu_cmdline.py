@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline import (
-    assigned_devices, machine_type, option_values)
+    assigned_devices, machine_type, option_values, vm_name)
 
 
 @pytest.mark.parametrize('argv, expected', [
@@ -98,3 +98,26 @@ def test_assigned_devices_maps_every_vfio_device_once():
         MDEV.replace('1001', '2002'): {},   # -global vfio-pci. does not reach vfio-ap
     }
     assert assigned_devices(b'') == {} and assigned_devices(None) == {}
+
+
+@pytest.mark.parametrize('argv, name', [
+    (['qemu-system-x86_64', '-name', 'guest=web-01,debug-threads=on', '-m', '4096'], 'web-01'),
+    (['qemu-kvm', '-name', 'db'], 'db'),
+    (['qemu-kvm', '-name', 'db,process=qemu:db'], 'db'),
+    (['qemu-kvm', '-name', 'debug-threads=on,guest=late'], 'late'),
+    (['qemu-kvm', '-name', 'guest=a,,b,debug-threads=on'], 'a,b'),
+    (['qemu-kvm', '--name', 'guest=dash'], 'dash'),
+    (['qemu-kvm', '-name=eq'], 'eq'),
+    (['qemu-kvm', '-m', '1024'], None),
+    (['qemu-kvm', '-name'], None),
+    (['qemu-kvm', '-name', 'process=x'], None),
+])
+def test_vm_name(argv, name):
+    cmdline = b''.join(a.encode() + b'\0' for a in argv)
+    assert vm_name(cmdline) == name
+    assert vm_name(cmdline.decode()) == name
+
+
+def test_vm_name_of_nothing():
+    assert vm_name(None) is None
+    assert vm_name(b'') is None
