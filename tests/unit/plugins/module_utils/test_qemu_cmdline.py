@@ -31,14 +31,20 @@ from ansible_collections.vfio.migration.plugins.module_utils._qemu_cmdline impor
     (['bash'], None),
 ])
 def test_machine_type(argv, expected):
-    cmdline = b''.join(a.encode() + b'\0' for a in argv)
-    assert machine_type(cmdline) == expected
-    assert machine_type(cmdline.decode()) == expected
+    for cmdline in _cmdlines(argv):
+        assert machine_type(cmdline) == expected
 
 
-def test_nothing_is_no_machine():
-    assert machine_type(None) is None
-    assert machine_type(b'') is None
+def _cmdlines(argv):
+    """``argv`` as /proc/<pid>/cmdline has it (NUL after each argument), as bytes and as text."""
+    data = b''.join(a.encode() + b'\0' for a in argv)
+    return data, data.decode()
+
+
+@pytest.mark.parametrize('function', [machine_type, vm_name])
+def test_nothing_is_no_machine_and_no_name(function):
+    assert function(None) is None
+    assert function(b'') is None
 
 
 def test_option_values_unescape_double_commas():
@@ -113,11 +119,5 @@ def test_assigned_devices_maps_every_vfio_device_once():
     (['qemu-kvm', '-name', 'process=x'], None),
 ])
 def test_vm_name(argv, name):
-    cmdline = b''.join(a.encode() + b'\0' for a in argv)
-    assert vm_name(cmdline) == name
-    assert vm_name(cmdline.decode()) == name
-
-
-def test_vm_name_of_nothing():
-    assert vm_name(None) is None
-    assert vm_name(b'') is None
+    for cmdline in _cmdlines(argv):
+        assert vm_name(cmdline) == name
